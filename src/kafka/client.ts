@@ -1,0 +1,31 @@
+// The one place that turns configuration into a librdkafka-backed client. Producers,
+// consumers and the admin client are all made from the instance this returns.
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+
+export type Kafka = KafkaJS.Kafka;
+
+export function createKafka(config: Config['kafka'], logger: Logger): Kafka {
+  return new KafkaJS.Kafka({
+    kafkaJS: {
+      brokers: [...config.brokers],
+      clientId: config.clientId,
+      // librdkafka's info chatter (connects, rebalances) is noise in service logs.
+      logLevel: KafkaJS.logLevel.WARN,
+      logger: kafkaLogger(logger.child({ component: 'kafka' })),
+    },
+  });
+}
+
+/** Routes the client's messages (its own and librdkafka's) into pino. */
+function kafkaLogger(logger: Logger): KafkaJS.Logger {
+  return {
+    info: (message, extra) => logger.info(extra ?? {}, message),
+    error: (message, extra) => logger.error(extra ?? {}, message),
+    warn: (message, extra) => logger.warn(extra ?? {}, message),
+    debug: (message, extra) => logger.debug(extra ?? {}, message),
+    namespace: (namespace) => kafkaLogger(logger.child({ namespace })),
+    setLogLevel: () => {}, // pino's own level decides what is written
+  };
+}

@@ -1,0 +1,18 @@
+// The integration tests use the addresses `scripts/stack up` wrote to .stack/env, unless
+// the environment already names them (a developer's own Kafka, CI overrides).
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config } from '../../src/config.js';
+
+const envFile = fileURLToPath(new URL('../../.stack/env', import.meta.url));
+
+export function stackConfig(): Config {
+  const fromFile: Record<string, string> = {};
+  if (existsSync(envFile)) {
+    for (const line of readFileSync(envFile, 'utf8').split('\n')) {
+      const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+      if (match) fromFile[match[1]!] = match[2]!;
+    }
+  }
+  return loadConfig({ ...fromFile, ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+}

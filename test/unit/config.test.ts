@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, hideUrlPassword, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('defaults to the local stack addresses', () => {
+    const config = loadConfig({});
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.registry.url).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
+    expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/signup_pipeline');
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('splits a broker list and trims a trailing slash from the registry URL', () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: 'k1:9092,k2:9093',
+      SCHEMA_REGISTRY_URL: 'https://registry.example:8081/',
+    });
+    expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9093']);
+    expect(config.registry.url).toBe('https://registry.example:8081');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ LOG_LEVEL: '' }).logLevel).toBe('info');
+  });
+
+  it('names every bad variable, with what it expected', () => {
+    let error: unknown;
+    try {
+      loadConfig({ KAFKA_BROKERS: 'no-port', SCHEMA_REGISTRY_URL: 'ftp://x', LOG_LEVEL: 'loud' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^KAFKA_BROKERS="no-port": .*host:port/);
+    expect(problems[1]).toMatch(/^SCHEMA_REGISTRY_URL="ftp:\/\/x": /);
+    expect(problems[2]).toMatch(/^LOG_LEVEL="loud": .*one of fatal, error/);
+    expect((error as Error).message).toContain('Invalid configuration');
+  });
+
+  it('never shows a password from a bad URL', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://app:s3cret@db/x' })).toThrow(/mysql:\/\/app:\*\*\*@db\/x/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://app:s3cret@db/x' })).not.toThrow(/s3cret/);
+  });
+});
+
+describe('hideUrlPassword', () => {
+  it('masks the password and keeps the rest', () => {
+    expect(hideUrlPassword('postgres://u:p@h:5432/d')).toBe('postgres://u:***@h:5432/d');
+    expect(hideUrlPassword('postgres://u@h/d')).toBe('postgres://u@h/d');
+  });
+});
