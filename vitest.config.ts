@@ -6,7 +6,8 @@ export default defineConfig({
     pool: 'forks',
     // One broker, one registry, two cores: test files run one after another.
     fileParallelism: false,
-    reporters: ['default'],
+    // The JSON report feeds the one-line summary scripts/test prints for CI.
+    reporters: ['default', ['json', { outputFile: 'test-output/vitest.json' }]],
     projects: [
       {
         test: {
