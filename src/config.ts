@@ -7,6 +7,11 @@ const hostPortList = '^[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*$';
 const httpUrl = '^https?://[^\\s/]+(/\\S*)?$';
 const postgresUrl = '^postgres(ql)?://\\S+$';
 
+const port = (defaultPort: number, description: string) =>
+  Type.Integer({ default: defaultPort, minimum: 1, maximum: 65535, description });
+const topicName = (defaultName: string) =>
+  Type.String({ default: defaultName, pattern: '^[A-Za-z0-9._-]{1,249}$', description: 'a Kafka topic name' });
+
 /** The variables the app understands, their defaults (the local stack's addresses) and rules. */
 export const EnvSchema = Type.Object({
   KAFKA_BROKERS: Type.String({
@@ -26,17 +31,61 @@ export const EnvSchema = Type.Object({
     description: 'PostgreSQL connection URL',
   }),
   LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    (['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const).map((level) => Type.Literal(level)),
     { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' },
   ),
+
+  SIGNUP_TOPIC: topicName('user-signup-events'),
+  SIGNUP_TOPIC_PARTITIONS: Type.Integer({ default: 6, minimum: 1, maximum: 10000 }),
+  TOPIC_REPLICATION_FACTOR: Type.Integer({ default: 1, minimum: 1, maximum: 32 }),
+  TOPIC_MIN_INSYNC_REPLICAS: Type.Integer({ default: 1, minimum: 1, maximum: 32 }),
+
+  PRODUCE_TIMEOUT_MS: Type.Integer({
+    default: 5000,
+    minimum: 100,
+    maximum: 300_000,
+    description: 'milliseconds after which an unacknowledged event fails its request with 503',
+  }),
+  PRODUCER_LINGER_MS: Type.Number({
+    default: 2,
+    minimum: 0,
+    maximum: 1000,
+    description: 'milliseconds the producer waits to batch concurrent requests into one broker request',
+  }),
+
+  API_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  API_PORT: port(3000, 'the API port'),
+  API_BODY_LIMIT_BYTES: Type.Integer({ default: 4096, minimum: 256, maximum: 1_048_576 }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    default: 10_000,
+    minimum: 100,
+    maximum: 120_000,
+    description: 'milliseconds a process may take to drain and stop after SIGTERM',
+  }),
 });
 
 export type Env = Static<typeof EnvSchema>;
 
 export interface Config {
-  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    readonly produceTimeoutMs: number;
+    readonly lingerMs: number;
+  };
   readonly registry: { readonly url: string };
   readonly database: { readonly url: string };
+  readonly topics: {
+    readonly signups: { readonly name: string; readonly partitions: number };
+    readonly replicationFactor: number;
+    readonly minInsyncReplicas: number;
+  };
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+  };
+  readonly shutdownTimeoutMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
 }
 
@@ -58,10 +107,27 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (!Value.Check(EnvSchema, env)) {
     throw new ConfigError(describeProblems(env));
   }
+  if (env.TOPIC_MIN_INSYNC_REPLICAS > env.TOPIC_REPLICATION_FACTOR) {
+    throw new ConfigError([
+      `TOPIC_MIN_INSYNC_REPLICAS=${env.TOPIC_MIN_INSYNC_REPLICAS}: must not exceed TOPIC_REPLICATION_FACTOR=${env.TOPIC_REPLICATION_FACTOR}, or no write could ever be acknowledged`,
+    ]);
+  }
   return {
-    kafka: { brokers: env.KAFKA_BROKERS.split(','), clientId: env.KAFKA_CLIENT_ID },
+    kafka: {
+      brokers: env.KAFKA_BROKERS.split(','),
+      clientId: env.KAFKA_CLIENT_ID,
+      produceTimeoutMs: env.PRODUCE_TIMEOUT_MS,
+      lingerMs: env.PRODUCER_LINGER_MS,
+    },
     registry: { url: env.SCHEMA_REGISTRY_URL.replace(/\/+$/, '') },
     database: { url: env.DATABASE_URL },
+    topics: {
+      signups: { name: env.SIGNUP_TOPIC, partitions: env.SIGNUP_TOPIC_PARTITIONS },
+      replicationFactor: env.TOPIC_REPLICATION_FACTOR,
+      minInsyncReplicas: env.TOPIC_MIN_INSYNC_REPLICAS,
+    },
+    api: { host: env.API_HOST, port: env.API_PORT, bodyLimitBytes: env.API_BODY_LIMIT_BYTES },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -1,8 +1,27 @@
-// The one logger factory: structured JSON lines (pino) on stdout, one child per component.
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+// The one logger factory: structured JSON lines (pino) on stdout. Personal data never
+// reaches a log line: any field named `email` is masked wherever it appears.
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: LevelWithSilent, name: string): Logger {
-  return pino({ name, level, base: { pid: process.pid, service: name } });
+export function createLogger(level: LevelWithSilent, service: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+    name: service,
+    level,
+    base: { pid: process.pid },
+    redact: {
+      paths: ['email', '*.email', '*.*.email'],
+      censor: (value) => (typeof value === 'string' ? maskEmail(value) : '[redacted]'),
+    },
+  },
+    destination ?? pino.destination({ sync: false }),
+  );
+}
+
+/** `alice@example.com` → `a***@example.com`: enough to tell users apart in a log, not to mail them. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 1) return '***';
+  return `${email[0]}***${email.slice(at)}`;
 }

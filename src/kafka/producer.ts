@@ -5,16 +5,23 @@ import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Kafka } from './client.js';
 
 export type Producer = KafkaJS.Producer;
+export type RecordMetadata = KafkaJS.RecordMetadata;
 
 export interface ProducerTuning {
   /** How long librdkafka waits to batch concurrent sends into one request. */
-  readonly lingerMs?: number;
+  readonly lingerMs: number;
+  /** Upper bound on a send: past it the send fails instead of waiting for a broker. */
+  readonly deliveryTimeoutMs: number;
 }
 
-export function createIdempotentProducer(kafka: Kafka, tuning: ProducerTuning = {}): Producer {
+export function createIdempotentProducer(kafka: Kafka, tuning: ProducerTuning): Producer {
   return kafka.producer({
     // The KafkaJS-compatible layer leaves idempotence off unless asked (unlike the Java client).
     kafkaJS: { idempotent: true, acks: -1 },
-    'linger.ms': tuning.lingerMs ?? 5,
+    'linger.ms': tuning.lingerMs,
+    'message.timeout.ms': tuning.deliveryTimeoutMs,
+    // Java-compatible key hashing (murmur2), so a key maps to the same partition whichever
+    // client produced it. The KafkaJS layer sets it too; this states the guarantee.
+    partitioner: 'murmur2_random',
   });
 }

@@ -24,15 +24,16 @@ export function createRegistryClient(config: Config['registry']): SchemaRegistry
 }
 
 /**
- * A value serializer that writes the Confluent wire format (magic byte 0, 4-byte schema id,
- * Avro body) with the schema already registered for `<topic>-value`. It never registers
- * schemas itself: registration is scripts/register-schemas' job, so a producer cannot
- * publish a contract that skipped the compatibility check.
+ * A value serializer pinned to one registered schema id. It writes the Confluent wire format
+ * (magic byte 0, 4-byte schema id, Avro body) and never registers schemas itself:
+ * registration is scripts/register-schemas' job, so a producer cannot publish a contract
+ * that skipped the compatibility check, and a schema registered later by someone else
+ * cannot change what this process writes.
  */
-export function createValueSerializer(client: SchemaRegistryClient): AvroSerializer {
+export function createValueSerializer(client: SchemaRegistryClient, schemaId: number): AvroSerializer {
   return new AvroSerializer(client, SerdeType.VALUE, {
     autoRegisterSchemas: false,
-    useLatestVersion: true,
+    useSchemaId: schemaId,
     // Topic-name strategy, stated explicitly: the client's default (ASSOCIATED) asks the
     // registry for an association API that only Confluent's registry has.
     subjectNameStrategyType: SubjectNameStrategyType.TOPIC,

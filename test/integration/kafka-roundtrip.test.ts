@@ -57,16 +57,16 @@ describe('Kafka + schema registry round trip', () => {
   });
 
   it('serializes to the Confluent wire format with the registered schema id', async () => {
-    const bytes = await createValueSerializer(registry).serialize(topic, probe(0));
+    const bytes = await createValueSerializer(registry, schemaId).serialize(topic, probe(0));
     expect(bytes[0]).toBe(0); // magic byte
     expect(bytes.readUInt32BE(1)).toBe(schemaId);
     expect(bytes.length).toBeGreaterThan(5);
   });
 
   it('produces with a librdkafka producer and consumes and decodes what was produced', async () => {
-    const serializer = createValueSerializer(registry);
+    const serializer = createValueSerializer(registry, schemaId);
     const sent = Array.from({ length: 20 }, (_, i) => probe(i));
-    const producer = createIdempotentProducer(kafka);
+    const producer = createIdempotentProducer(kafka, { lingerMs: 5, deliveryTimeoutMs: 10_000 });
     await producer.connect();
     try {
       const acks = await Promise.all(

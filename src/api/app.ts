@@ -1,0 +1,61 @@
+// Composes the HTTP API from plugins in a fixed order: Fastify's own settings, the
+// OpenAPI document, error handling, then routes. Listening on a port is server.ts' job.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from '../config.js';
+import type { EventPublisher } from '../kafka/event-publisher.js';
+import type { UserSignedUp } from '../events/user-signed-up.js';
+import type { Logger } from '../logger.js';
+import { registerErrorHandlers } from './plugins/error-handler.js';
+import type { Check } from './readiness.js';
+import { healthRoutes } from './routes/health.js';
+import { signupRoute } from './routes/signup.js';
+
+export interface AppDependencies {
+  readonly config: Config['api'];
+  readonly logger: Logger;
+  readonly publisher: EventPublisher<UserSignedUp>;
+  readonly readinessChecks: Record<string, Check>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.bodyLimitBytes,
+    // A caller's X-Request-Id is kept when it is sane, so its logs and ours line up.
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { allErrors: true } },
+    // A client that sent half a request and went silent must not hold a socket forever.
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+  });
+
+  // JSON only: text/plain is Fastify's other default parser, and a signup is never text.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'signup-pipeline API',
+        version: '1.0.0',
+        description: 'Accepts user signups and publishes them to Kafka as UserSignedUp events.',
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerErrorHandlers(app);
+  await app.register(healthRoutes, { checks: deps.readinessChecks });
+  await app.register(signupRoute, { publisher: deps.publisher });
+  return app;
+}

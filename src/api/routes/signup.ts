@@ -1,0 +1,52 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { EventPublisher } from '../../kafka/event-publisher.js';
+import { Headers } from '../../events/headers.js';
+import type { UserSignedUp } from '../../events/user-signed-up.js';
+import { maskEmail } from '../../logger.js';
+import { ErrorResponse } from '../schemas/errors.js';
+import { SignupAccepted, SignupHeaders, SignupRequest } from '../schemas/signup.js';
+import { createSignupEvent } from '../signup-event.js';
+import { continueTrace } from '../trace-context.js';
+
+export interface SignupRouteOptions {
+  readonly publisher: EventPublisher<UserSignedUp>;
+}
+
+export const signupRoute: FastifyPluginAsyncTypebox<SignupRouteOptions> = async (app, { publisher }) => {
+  app.post(
+    '/signup',
+    {
+      schema: {
+        summary: 'Sign a user up',
+        description:
+          'Validates the signup and publishes a UserSignedUp event keyed by the new userId. Answers 201 once Kafka has acknowledged the event on all in-sync replicas; email, analytics and onboarding follow asynchronously.',
+        tags: ['signup'],
+        body: SignupRequest,
+        headers: SignupHeaders,
+        response: { 201: SignupAccepted, 400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 503: ErrorResponse },
+      },
+      // Surrounding spaces are a copy-paste accident, not an invalid address: trim before validating.
+      preValidation: async (request) => {
+        const body = request.body as { email?: unknown } | null;
+        if (body && typeof body === 'object' && typeof body.email === 'string') body.email = body.email.trim();
+      },
+    },
+    async (request, reply) => {
+      const event = createSignupEvent(request.body, {
+        idempotencyKey: request.headers['idempotency-key'],
+        acceptLanguage: request.headers['accept-language'],
+        now: new Date(),
+      });
+      const traceparent = continueTrace(request.headers.traceparent);
+      const metadata = await publisher.publish(event.userId, event, {
+        [Headers.requestId]: request.id,
+        [Headers.traceparent]: traceparent,
+      });
+      request.log.info(
+        { userId: event.userId, eventId: event.eventId, email: maskEmail(event.email), partition: metadata.partition, offset: metadata.baseOffset ?? metadata.offset, traceparent },
+        'signup accepted',
+      );
+      return reply.code(201).send({ userId: event.userId, eventId: event.eventId, status: 'accepted' as const });
+    },
+  );
+};

@@ -1,0 +1,77 @@
+// Runs the API: wires Kafka, the registry and the app together, listens, and on shutdown
+// stops accepting, lets in-flight requests finish, then flushes the producer.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { loadSchemaHistory } from '../events/schema-history.js';
+import { USER_SIGNED_UP, type UserSignedUp } from '../events/user-signed-up.js';
+import { createKafka } from '../kafka/client.js';
+import { EventPublisher } from '../kafka/event-publisher.js';
+import { createIdempotentProducer } from '../kafka/producer.js';
+import type { Logger } from '../logger.js';
+import { createRegistryClient } from '../registry/client.js';
+import { buildApp } from './app.js';
+import { kafkaTopicCheck, registryCheck } from './readiness.js';
+
+const READINESS_TIMEOUT_MS = 2000;
+
+export interface RunningApi {
+  readonly app: FastifyInstance;
+  readonly publisher: EventPublisher<UserSignedUp>;
+  /** The address the server listens on. */
+  readonly url: string;
+  /** Stops accepting, drains in-flight requests, flushes and disconnects the producer. */
+  stop(): Promise<void>;
+}
+
+export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  const kafka = createKafka(config.kafka, logger);
+  const producer = createIdempotentProducer(kafka, {
+    lingerMs: config.kafka.lingerMs,
+    deliveryTimeoutMs: config.kafka.produceTimeoutMs,
+  });
+  // librdkafka connects lazily and reconnects by itself: a broker that is down now makes
+  // requests answer 503 until it returns, it does not stop the API from starting.
+  await producer.connect();
+  const admin = producer.dependentAdmin();
+  await admin.connect();
+
+  const topic = config.topics.signups.name;
+  const publisher = new EventPublisher<UserSignedUp>({
+    producer,
+    registry: createRegistryClient(config.registry),
+    topic,
+    schema: loadSchemaHistory(USER_SIGNED_UP).latest,
+    logger,
+  });
+  const resolving = publisher.resolveSchema();
+
+  const app = await buildApp({
+    config: config.api,
+    logger,
+    publisher,
+    readinessChecks: {
+      kafka: kafkaTopicCheck(admin, topic, READINESS_TIMEOUT_MS),
+      registry: registryCheck(config.registry.url, READINESS_TIMEOUT_MS),
+      writerSchema: async () =>
+        publisher.schemaId !== undefined
+          ? { ok: true, detail: `schema id ${publisher.schemaId}` }
+          : { ok: false, detail: publisher.schemaProblem ?? 'not resolved' },
+    },
+  });
+  const url = await app.listen({ host: config.api.host, port: config.api.port });
+  logger.info({ url, topic }, 'signup API listening');
+
+  return {
+    app,
+    publisher,
+    url,
+    async stop() {
+      await app.close(); // stops accepting; resolves once in-flight requests are answered
+      publisher.stop();
+      await resolving;
+      await producer.flush({ timeout: config.shutdownTimeoutMs });
+      await admin.disconnect();
+      await producer.disconnect();
+    },
+  };
+}

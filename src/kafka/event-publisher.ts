@@ -1,0 +1,101 @@
+// Publishes one kind of Avro event to one topic: serialized with the writer schema this
+// build ships (pinned by its registered id), keyed for per-key ordering, acknowledged by
+// all in-sync replicas before publish() resolves.
+import { RestError, type AvroSerializer } from '@confluentinc/schemaregistry';
+import { valueSubject } from '../events/subjects.js';
+import type { SchemaVersion } from '../events/schema-history.js';
+import type { Logger } from '../logger.js';
+import { createValueSerializer, type SchemaRegistryClient } from '../registry/client.js';
+import { UnavailableError } from './errors.js';
+import type { Producer, RecordMetadata } from './producer.js';
+
+export interface EventPublisherOptions {
+  readonly producer: Producer;
+  readonly registry: SchemaRegistryClient;
+  readonly topic: string;
+  /** The schema this process writes; it must already be registered under `<topic>-value`. */
+  readonly schema: SchemaVersion;
+  readonly logger: Logger;
+  /** Pause between attempts to resolve the schema id while the registry is unreachable. */
+  readonly resolveRetryMs?: number;
+}
+
+export class EventPublisher<T> {
+  private serializer: AvroSerializer | undefined;
+  private lastResolveError: Error | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: EventPublisherOptions) {}
+
+  get topic(): string {
+    return this.options.topic;
+  }
+
+  /** The registered id of the writer schema, once known. */
+  get schemaId(): number | undefined {
+    return this.serializer?.config().useSchemaId;
+  }
+
+  /** Why the schema id is not known yet, when it is not. */
+  get schemaProblem(): string | undefined {
+    return this.serializer ? undefined : (this.lastResolveError?.message ?? 'schema id not resolved yet');
+  }
+
+  /**
+   * Looks the writer schema's id up in the registry, retrying until it succeeds or stop()
+   * is called. Once known it is kept for the life of the process, so a registry outage
+   * after start-up does not stop publishing.
+   */
+  async resolveSchema(): Promise<void> {
+    const { registry, topic, schema, logger } = this.options;
+    const subject = valueSubject(topic);
+    while (!this.stopped && !this.serializer) {
+      try {
+        const id = await registry.getId(subject, { schemaType: 'AVRO', schema: schema.schema });
+        this.serializer = createValueSerializer(registry, id);
+        // Warms the client's id → schema cache, the one lookup a serialize() makes.
+        await registry.getBySubjectAndId(subject, id);
+        logger.info({ subject, schemaId: id, file: schema.file }, 'writer schema resolved');
+      } catch (error) {
+        this.serializer = undefined;
+        this.lastResolveError = describeResolveError(error, subject, schema);
+        logger.warn({ subject, err: this.lastResolveError }, 'cannot resolve the writer schema id yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, this.options.resolveRetryMs ?? 2000));
+      }
+    }
+  }
+
+  async publish(key: string, value: T, headers: Record<string, string>): Promise<RecordMetadata> {
+    const serializer = this.serializer;
+    if (!serializer) {
+      throw new UnavailableError('schema-registry', `cannot publish yet: ${this.schemaProblem}`);
+    }
+    const bytes = await serializer.serialize(this.options.topic, value);
+    try {
+      const [metadata] = await this.options.producer.send({
+        topic: this.options.topic,
+        messages: [{ key, value: bytes, headers }],
+      });
+      return metadata!;
+    } catch (error) {
+      // Every produce failure here is Kafka's state, not the caller's input: a timeout, a
+      // full local queue, an unknown topic. The caller may retry the same request safely.
+      throw new UnavailableError('kafka', `Kafka did not acknowledge the event: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}
+
+function describeResolveError(error: unknown, subject: string, schema: SchemaVersion): Error {
+  if (error instanceof RestError && error.status === 404) {
+    return new Error(
+      `the schema in ${schema.file} is not registered under subject ${subject}; run scripts/register-schemas`,
+    );
+  }
+  return new Error(`schema registry unreachable while resolving ${subject}: ${(error as Error).message}`);
+}

@@ -1,0 +1,46 @@
+// Explains, in words, why a schema breaks a compatibility level: registries answer only
+// "incompatible" (Apicurio) or terse messages (Confluent), so the reason is worked out
+// locally with avsc's schema resolution, which follows the Avro specification's rules.
+import avro from 'avsc';
+import { Compatibility } from '@confluentinc/schemaregistry';
+
+export interface NamedSchema {
+  readonly label: string;
+  readonly schema: string;
+}
+
+/** The first reason `candidate` breaks `level` against the `previous` versions (oldest first), if any. */
+export function explainIncompatibility(
+  level: Compatibility,
+  candidate: NamedSchema,
+  previous: readonly NamedSchema[],
+): string | undefined {
+  if (previous.length === 0 || level === Compatibility.NONE) return undefined;
+  const transitive = level.endsWith('_TRANSITIVE');
+  const against = transitive ? previous : previous.slice(-1);
+  const backward = level.startsWith('BACKWARD') || level.startsWith('FULL');
+  const forward = level.startsWith('FORWARD') || level.startsWith('FULL');
+  for (const old of against) {
+    if (backward) {
+      const reason = cannotRead(candidate, old);
+      if (reason) return `${candidate.label} cannot read data written with ${old.label}: ${reason}`;
+    }
+    if (forward) {
+      const reason = cannotRead(old, candidate);
+      if (reason) return `${old.label} cannot read data written with ${candidate.label}: ${reason}`;
+    }
+  }
+  return undefined;
+}
+
+function cannotRead(reader: NamedSchema, writer: NamedSchema): string | undefined {
+  try {
+    parse(reader.schema).createResolver(parse(writer.schema));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+// Logical types are checked on their underlying types, as registries do.
+const parse = (schema: string) => avro.Type.forSchema(JSON.parse(schema) as avro.Schema, { logicalTypes: {} });
