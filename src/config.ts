@@ -8,7 +8,7 @@ const httpUrl = '^https?://[^\\s/]+(/\\S*)?$';
 const postgresUrl = '^postgres(ql)?://\\S+$';
 
 const port = (defaultPort: number, description: string) =>
-  Type.Integer({ default: defaultPort, minimum: 1, maximum: 65535, description });
+  Type.Integer({ default: defaultPort, minimum: 0, maximum: 65535, description });
 const topicName = (defaultName: string) =>
   Type.String({ default: defaultName, pattern: '^[A-Za-z0-9._-]{1,249}$', description: 'a Kafka topic name' });
 
@@ -54,7 +54,7 @@ export const EnvSchema = Type.Object({
   }),
 
   API_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
-  API_PORT: port(3000, 'the API port'),
+  API_PORT: port(3000, 'the API port (0 picks a free one)'),
   API_BODY_LIMIT_BYTES: Type.Integer({ default: 4096, minimum: 256, maximum: 1_048_576 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     default: 10_000,

@@ -31,7 +31,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true } },
+    ajv: {
+      // Fastify's defaults would quietly drop unknown fields and turn 42 into "42"; a bad
+      // request must be rejected and named instead. allErrors: every invalid field at once.
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false },
+    },
     // A client that sent half a request and went silent must not hold a socket forever.
     requestTimeout: 30_000,
     return503OnClosing: true,

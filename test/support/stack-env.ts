@@ -6,7 +6,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 
 const envFile = fileURLToPath(new URL('../../.stack/env', import.meta.url));
 
-export function stackConfig(): Config {
+/** The stack's configuration, with `overrides` (e.g. a test's own topic) on top. */
+export function stackConfig(overrides: Record<string, string> = {}): Config {
   const fromFile: Record<string, string> = {};
   if (existsSync(envFile)) {
     for (const line of readFileSync(envFile, 'utf8').split('\n')) {
@@ -14,5 +15,5 @@ export function stackConfig(): Config {
       if (match) fromFile[match[1]!] = match[2]!;
     }
   }
-  return loadConfig({ ...fromFile, ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  return loadConfig({ ...fromFile, ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...overrides });
 }

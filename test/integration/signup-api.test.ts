@@ -1,0 +1,252 @@
+// POST /signup against the real stack: validation, the event on the topic, the wire format,
+// keys and partitions, idempotent retries, health and the OpenAPI document.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import avro from 'avsc';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSchemaHistory } from '../../src/events/schema-history.js';
+import { USER_SIGNED_UP } from '../../src/events/user-signed-up.js';
+import { createRegistryClient, createValueDeserializer } from '../../src/registry/client.js';
+import { logicalTypes } from '../../src/registry/logical-types.js';
+import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
+import { consumeRecords } from '../support/kafka.js';
+
+const json = { 'content-type': 'application/json' };
+let api: ApiUnderTest;
+const accepted: Array<{ userId: string; eventId: string; email: string; username: string }> = [];
+const rawEmailsSent = new Set<string>();
+
+async function signup(body: unknown, headers: Record<string, string> = {}) {
+  if (body && typeof body === 'object' && 'email' in body) rawEmailsSent.add(String((body as { email: unknown }).email));
+  const response = await api.app.inject({
+    method: 'POST',
+    url: '/signup',
+    headers: { ...json, ...headers },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  if (response.statusCode === 201) {
+    const ids = response.json<{ userId: string; eventId: string }>();
+    const { email, username } = body as { email: string; username: string };
+    accepted.push({ ...ids, email, username });
+  }
+  return response;
+}
+
+beforeAll(async () => {
+  api = await startApiUnderTest(await isolatedConfig());
+});
+
+afterAll(async () => {
+  await api?.stop();
+});
+
+describe('POST /signup validation', () => {
+  const long = (n: number) => 'x'.repeat(n);
+  it.each([
+    ['missing email', { username: 'ada' }, [['email', 'is required']]],
+    ['missing username', { email: 'ada@example.com' }, [['username', 'is required']]],
+    ['both missing', {}, [['email', 'is required'], ['username', 'is required']]],
+    ['email not an address', { email: 'ada', username: 'ada' }, [['email', 'must be an email address']]],
+    ['email with spaces inside', { email: 'a da@example.com', username: 'ada' }, [['email', 'must be an email address']]],
+    ['email too long', { email: `${long(250)}@x.io`, username: 'ada' }, [['email', 'must be at most 254 characters']]],
+    ['email a number', { email: 42, username: 'ada' }, [['email', 'must be string']]],
+    ['username too short', { email: 'ada@example.com', username: 'ad' }, [['username', /3 to 32 characters/]]],
+    ['username too long', { email: 'ada@example.com', username: long(33) }, [['username', /3 to 32 characters/]]],
+    ['username with a space', { email: 'ada@example.com', username: 'ada l' }, [['username', /letters, digits/]]],
+    ['username starting with a dot', { email: 'ada@example.com', username: '.ada' }, [['username', /starting with a letter or digit/]]],
+    ['username an object', { email: 'ada@example.com', username: { $ne: 1 } }, [['username', 'must be string']]],
+    ['an extra field', { email: 'ada@example.com', username: 'ada', admin: true }, [['admin', 'is not allowed']]],
+    ['a JSON array', [], [['(body)', 'must be object']]],
+    ['JSON null', null, [['(body)', 'must be object']]],
+  ] as const)('%s → 400 naming each field', async (_name, body, expected) => {
+    const response = await signup(body);
+    expect(response.statusCode).toBe(400);
+    const error = response.json<{ code: string; details: Array<{ field: string; message: string }>; requestId: string }>();
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.requestId).toBe(response.headers['x-request-id']);
+    expect(error.details).toHaveLength(expected.length);
+    expected.forEach(([field, message], i) => {
+      expect(error.details[i]!.field).toBe(field);
+      if (typeof message === 'string') expect(error.details[i]!.message).toBe(message);
+      else expect(error.details[i]!.message).toMatch(message);
+    });
+  });
+
+  it('rejects malformed JSON with 400', async () => {
+    const response = await signup('{"email": "ada@example.com",');
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
+  });
+
+  it('rejects an empty JSON body with 400', async () => {
+    const response = await signup('');
+    expect(response.statusCode).toBe(400);
+  });
+
+  it('rejects a __proto__ key with 400', async () => {
+    const response = await signup('{"email":"ada@example.com","username":"ada","__proto__":{"admin":true}}');
+    expect(response.statusCode).toBe(400);
+  });
+
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])('answers %s with 415', async (type) => {
+    const response = await signup('email=ada@example.com&username=ada', { 'content-type': type });
+    expect(response.statusCode).toBe(415);
+    expect(response.json()).toMatchObject({ statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+  });
+
+  it('answers a body over the limit with 413', async () => {
+    const response = await signup({ email: 'ada@example.com', username: 'ada', padding: 'x'.repeat(api.config.api.bodyLimitBytes) });
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toMatchObject({ statusCode: 413 });
+  });
+
+  it('rejects an Idempotency-Key with spaces or over 255 characters', async () => {
+    for (const key of ['has space', 'k'.repeat(256)]) {
+      const response = await signup({ email: 'ada@example.com', username: 'ada' }, { 'idempotency-key': key });
+      expect(response.statusCode).toBe(400);
+      expect(response.json<{ details: Array<{ field: string }> }>().details[0]!.field).toBe('idempotency-key');
+    }
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const response = await api.app.inject({ method: 'GET', url: '/signups?x=1' });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toMatchObject({ code: 'NOT_FOUND', message: 'No route GET /signups' });
+  });
+});
+
+describe('POST /signup publishing', () => {
+  it('answers 201 with the ids, and the event on the topic decodes to the request with key = userId', async () => {
+    const response = await signup(
+      { email: '  Grace.Hopper@Navy.MIL ', username: 'grace.h' },
+      { 'accept-language': 'en-US,en;q=0.8', 'x-request-id': 'req-grace-1', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    );
+    expect(response.statusCode).toBe(201);
+    const body = response.json<{ userId: string; eventId: string; status: string }>();
+    expect(body.status).toBe('accepted');
+    expect(response.headers['x-request-id']).toBe('req-grace-1');
+
+    const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
+    const record = records.find((r) => r.key === body.userId)!;
+    expect(record).toBeDefined();
+    const event = await createValueDeserializer(createRegistryClient(api.config.registry)).deserialize(api.config.topics.signups.name, record.value);
+    expect(event).toEqual({
+      eventId: body.eventId,
+      userId: body.userId,
+      email: 'Grace.Hopper@navy.mil',
+      username: 'grace.h',
+      occurredAt: expect.any(Date),
+      locale: 'en-US',
+    });
+    expect(Math.abs((event as { occurredAt: Date }).occurredAt.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(record.headers['request-id']).toBe('req-grace-1');
+    expect(record.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+  });
+
+  it('writes the Confluent wire format: magic byte 0, the registered id of the newest schema, the Avro body', async () => {
+    const response = await signup({ email: 'wire@example.com', username: 'wire' });
+    const { userId, eventId } = response.json<{ userId: string; eventId: string }>();
+    const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
+    const bytes = records.find((r) => r.key === userId)!.value;
+
+    const latest = loadSchemaHistory(USER_SIGNED_UP).latest;
+    const registeredId = await createRegistryClient(api.config.registry).getId(`${api.config.topics.signups.name}-value`, {
+      schemaType: 'AVRO',
+      schema: latest.schema,
+    });
+    expect(bytes[0]).toBe(0);
+    expect(bytes.readUInt32BE(1)).toBe(registeredId);
+    const type = avro.Type.forSchema(JSON.parse(latest.schema) as avro.Schema, { logicalTypes });
+    // The body is exactly the Avro encoding of the event, nothing before or after it.
+    const decoded = type.fromBuffer(bytes.subarray(5)) as Record<string, unknown>;
+    expect(decoded).toMatchObject({ userId, eventId, email: 'wire@example.com', username: 'wire', locale: null });
+    expect(type.toBuffer(decoded).equals(bytes.subarray(5))).toBe(true);
+  });
+
+  it('gives a retried request with the same Idempotency-Key the same ids, and its events the same partition', async () => {
+    const request = { email: 'retry@example.com', username: 'retry_me' };
+    const first = await signup(request, { 'idempotency-key': 'signup-retry-7f3a' });
+    const second = await signup(request, { 'idempotency-key': 'signup-retry-7f3a' });
+    const other = await signup(request, { 'idempotency-key': 'signup-retry-other' });
+    expect(first.statusCode).toBe(201);
+    expect(second.json()).toEqual(first.json());
+    expect(other.json<{ userId: string }>().userId).not.toBe(first.json<{ userId: string }>().userId);
+
+    const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
+    const copies = records.filter((r) => r.key === first.json<{ userId: string }>().userId);
+    expect(copies).toHaveLength(2);
+    expect(copies[0]!.partition).toBe(copies[1]!.partition);
+  });
+
+  it("spreads users over the topic's partitions exactly as Kafka's Java client would", async () => {
+    const users = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => signup({ email: `spread${i}@example.com`, username: `spread${i}` })),
+    );
+    const ids = users.map((r) => r.json<{ userId: string }>().userId);
+    const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
+    const partitionOf = new Map(records.map((r) => [r.key, r.partition]));
+    const javaPartitions = await javaDefaultPartitions(ids, api.config.topics.signups.partitions);
+    expect(ids.map((id) => partitionOf.get(id))).toEqual(javaPartitions);
+    expect(new Set(javaPartitions).size).toBeGreaterThan(1);
+  });
+
+  it('published exactly one event per 201 and none for any rejected request', async () => {
+    const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const again = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
+    expect(records).toHaveLength(accepted.length);
+    expect(again).toHaveLength(accepted.length);
+    expect(new Set(records.map((r) => r.key))).toEqual(new Set(accepted.map((a) => a.userId)));
+  });
+});
+
+describe('health and documentation', () => {
+  it('is live and ready, naming each check', async () => {
+    expect((await api.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await api.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({
+      ready: true,
+      checks: { kafka: { ok: true }, registry: { ok: true }, writerSchema: { ok: true } },
+    });
+  });
+
+  it('serves an OpenAPI document generated from the TypeBox schemas, and its UI at /docs', async () => {
+    const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json<{
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody: { content: Record<string, { schema: object }> } }>>;
+    }>();
+    expect(doc.openapi).toMatch(/^3\./);
+    const schema = doc.paths['/signup']!.post!.requestBody.content['application/json']!.schema;
+    expect(schema).toMatchObject({ required: ['email', 'username'], additionalProperties: false });
+    expect((await api.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+});
+
+describe('logs', () => {
+  it('carry a request id on every request line and no raw email address anywhere', () => {
+    const lines = api.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const requestLines = lines.filter((l) => l.req || l.res || l.msg === 'signup accepted');
+    expect(requestLines.length).toBeGreaterThan(20);
+    expect(requestLines.every((l) => typeof l.reqId === 'string' && l.reqId.length > 0)).toBe(true);
+    const everything = api.logLines.join('\n').toLowerCase();
+    for (const email of rawEmailsSent) {
+      const address = email.trim().toLowerCase();
+      if (address.includes('@')) expect(everything).not.toContain(address);
+    }
+    expect(lines.some((l) => l.msg === 'signup accepted' && l.email === 'G***@navy.mil')).toBe(true);
+  });
+});
+
+/** The partition Kafka's own Java client (Utils.murmur2) picks for each key. */
+async function javaDefaultPartitions(keys: string[], partitions: number): Promise<number[]> {
+  const classpathFile = fileURLToPath(new URL('../../.stack/kafka/classpath', import.meta.url));
+  if (!existsSync(classpathFile)) throw new Error(`${classpathFile} missing: run scripts/stack up to resolve Kafka's jars`);
+  const source = fileURLToPath(new URL('../support/java/JavaPartitioner.java', import.meta.url));
+  const { stdout } = await promisify(execFile)('java', ['-cp', readFileSync(classpathFile, 'utf8').trim(), source, String(partitions), ...keys], {
+    timeout: 60_000,
+  });
+  return stdout.trim().split('\n').map(Number);
+}

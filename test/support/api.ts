@@ -1,0 +1,53 @@
+// Starts the real API (real producer, real registry) on a topic of the test's own, with
+// every log line captured for inspection.
+import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../../src/config.js';
+import { eventCatalog } from '../../src/events/catalog.js';
+import { startApi, type RunningApi } from '../../src/api/server.js';
+import { createKafka, type Kafka } from '../../src/kafka/client.js';
+import { createLogger } from '../../src/logger.js';
+import { createRegistryClient } from '../../src/registry/client.js';
+import { registerSchemas } from '../../src/registry/register-schemas.js';
+import { stackConfig } from './stack-env.js';
+
+export interface ApiUnderTest extends RunningApi {
+  readonly config: Config;
+  readonly kafka: Kafka;
+  readonly logLines: string[];
+}
+
+/** A config whose topic is the test's own, registered and created like production's. */
+export async function isolatedConfig(overrides: Record<string, string> = {}): Promise<Config> {
+  const config = stackConfig({ SIGNUP_TOPIC: `signups-test-${randomUUID()}`, API_PORT: '0', ...overrides });
+  const kafka = createKafka(config.kafka, createLogger('warn', 'test'));
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await registerSchemas({ registry: createRegistryClient(config.registry), admin, catalog: eventCatalog(config) });
+  } finally {
+    await admin.disconnect();
+  }
+  return config;
+}
+
+export async function startApiUnderTest(config: Config): Promise<ApiUnderTest> {
+  const logLines: string[] = [];
+  const logger = createLogger('info', 'api', { write: (line: string) => logLines.push(line) });
+  const api = await startApi(config, logger);
+  const deadline = Date.now() + 15_000;
+  while (api.publisher.schemaId === undefined) {
+    if (Date.now() > deadline) throw new Error(`writer schema not resolved: ${api.publisher.schemaProblem}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { ...api, config, kafka: createKafka(config.kafka, createLogger('warn', 'test')), logLines };
+}
+
+const stackScript = fileURLToPath(new URL('../../scripts/stack', import.meta.url));
+
+/** Stops, starts or kills one part of the real local stack. */
+export async function stack(action: 'stop' | 'start' | 'kill', part: 'kafka' | 'registry'): Promise<void> {
+  await promisify(execFile)(stackScript, [action, part], { timeout: 180_000 });
+}
