@@ -43,8 +43,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   // JSON only: text/plain is Fastify's other default parser, and a signup is never text.
   app.removeContentTypeParser('text/plain');
+  // While closing, answer in-flight requests with Connection: close, so keep-alive sockets
+  // end with their last response instead of holding shutdown open until they time out.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    if (closing) void reply.header('connection', 'close');
   });
 
   await app.register(swagger, {

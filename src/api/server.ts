@@ -67,9 +67,11 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     url,
     async stop() {
       await app.close(); // stops accepting; resolves once in-flight requests are answered
+      logger.info('HTTP server closed');
       publisher.stop();
       await resolving;
       await producer.flush({ timeout: config.shutdownTimeoutMs });
+      logger.info('producer flushed');
       await admin.disconnect();
       await producer.disconnect();
     },
