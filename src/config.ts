@@ -53,6 +53,23 @@ export const EnvSchema = Type.Object({
     description: 'milliseconds the producer waits to batch concurrent requests into one broker request',
   }),
 
+  ONBOARDING_TOPIC: topicName('user-registered-for-onboarding'),
+  CONSUMER_GROUP_PREFIX: Type.String({
+    default: 'signup-pipeline.',
+    pattern: '^[A-Za-z0-9._-]*$',
+    description: 'prefix of every consumer group id (email, analytics, onboarding, onboarding-tracker)',
+  }),
+  CONSUMER_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
+  CONSUMER_INITIAL_BACKOFF_MS: Type.Integer({ default: 500, minimum: 1, maximum: 60_000 }),
+  CONSUMER_MAX_BACKOFF_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 600_000 }),
+
+  SMTP_URL: Type.String({
+    default: 'smtp://127.0.0.1:2525',
+    pattern: '^smtps?://\\S+$',
+    description: 'smtp:// or smtps:// URL of the mail server, credentials included if any',
+  }),
+  MAIL_FROM: Type.String({ default: 'Signup Pipeline <welcome@signup-pipeline.invalid>', minLength: 3 }),
+
   API_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   API_PORT: port(3000, 'the API port (0 picks a free one)'),
   API_BODY_LIMIT_BYTES: Type.Integer({ default: 4096, minimum: 256, maximum: 1_048_576 }),
@@ -77,6 +94,7 @@ export interface Config {
   readonly database: { readonly url: string };
   readonly topics: {
     readonly signups: { readonly name: string; readonly partitions: number };
+    readonly onboarding: { readonly name: string };
     readonly replicationFactor: number;
     readonly minInsyncReplicas: number;
   };
@@ -85,6 +103,11 @@ export interface Config {
     readonly port: number;
     readonly bodyLimitBytes: number;
   };
+  readonly consumers: {
+    readonly groupPrefix: string;
+    readonly retry: { readonly maxAttempts: number; readonly initialBackoffMs: number; readonly maxBackoffMs: number };
+  };
+  readonly mail: { readonly smtpUrl: string; readonly from: string };
   readonly shutdownTimeoutMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
 }
@@ -123,10 +146,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     database: { url: env.DATABASE_URL },
     topics: {
       signups: { name: env.SIGNUP_TOPIC, partitions: env.SIGNUP_TOPIC_PARTITIONS },
+      onboarding: { name: env.ONBOARDING_TOPIC },
       replicationFactor: env.TOPIC_REPLICATION_FACTOR,
       minInsyncReplicas: env.TOPIC_MIN_INSYNC_REPLICAS,
     },
     api: { host: env.API_HOST, port: env.API_PORT, bodyLimitBytes: env.API_BODY_LIMIT_BYTES },
+    consumers: {
+      groupPrefix: env.CONSUMER_GROUP_PREFIX,
+      retry: {
+        maxAttempts: env.CONSUMER_MAX_ATTEMPTS,
+        initialBackoffMs: env.CONSUMER_INITIAL_BACKOFF_MS,
+        maxBackoffMs: Math.max(env.CONSUMER_MAX_BACKOFF_MS, env.CONSUMER_INITIAL_BACKOFF_MS),
+      },
+    },
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     logLevel: env.LOG_LEVEL,
   };

@@ -1,0 +1,66 @@
+// PostgreSQL access shared by the services: one pool per process, transactions, schema
+// set-up, and the translation of "the database is not there" into the consumer runtime's
+// DependencyUnavailableError (retry until it returns, never dead-letter).
+import pg from 'pg';
+import { DependencyUnavailableError } from '../kafka/consumer/errors.js';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export function createPool(url: string): Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 5,
+    // Bounded waits: a database that is down fails fast and the runtime retries later.
+    connectionTimeoutMillis: 3000,
+    query_timeout: 10_000,
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Runs `work` in one transaction; a connection-level failure becomes DependencyUnavailableError. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  return asDependencyErrors(async () => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  });
+}
+
+/** Applies idempotent DDL once per database, serialised across instances by an advisory lock. */
+export async function ensureSchema(pool: Pool, name: string, ddl: string): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [name]);
+    await client.query(ddl);
+  });
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
+
+export function isConnectionError(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  if (code && (CONNECTION_CODES.has(code) || code.startsWith('08'))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message ?? '');
+}
+
+export async function asDependencyErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isConnectionError(error)) {
+      throw new DependencyUnavailableError('postgresql', `PostgreSQL unavailable: ${(error as Error).message}`, { cause: error });
+    }
+    throw error;
+  }
+}

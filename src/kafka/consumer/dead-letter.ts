@@ -1,0 +1,37 @@
+// Dead-letter records: the original key, value bytes and headers, plus headers that say
+// what failed, where the record came from, which group gave up on it and after how many
+// attempts. The DLQ tool reads these headers to list and re-publish records.
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
+
+export const DeadLetterHeaders = {
+  errorType: 'dlq.error.type',
+  errorMessage: 'dlq.error.message',
+  sourceTopic: 'dlq.source.topic',
+  sourcePartition: 'dlq.source.partition',
+  sourceOffset: 'dlq.source.offset',
+  group: 'dlq.consumer.group',
+  attempts: 'dlq.attempts',
+  failedAt: 'dlq.failed.at',
+} as const;
+
+export const deadLetterTopic = (groupId: string): string => `${groupId}.dlq`;
+
+export interface FailedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: KafkaJS.KafkaMessage;
+}
+
+export function deadLetterMessage(record: FailedRecord, error: unknown, groupId: string, attempts: number): KafkaJS.Message {
+  const headers: KafkaJS.IHeaders = { ...(record.message.headers ?? {}) };
+  const failure = error instanceof Error ? error : new Error(String(error));
+  headers[DeadLetterHeaders.errorType] = failure.name;
+  headers[DeadLetterHeaders.errorMessage] = failure.message.slice(0, 1000);
+  headers[DeadLetterHeaders.sourceTopic] = record.topic;
+  headers[DeadLetterHeaders.sourcePartition] = String(record.partition);
+  headers[DeadLetterHeaders.sourceOffset] = record.message.offset;
+  headers[DeadLetterHeaders.group] = groupId;
+  headers[DeadLetterHeaders.attempts] = String(attempts);
+  headers[DeadLetterHeaders.failedAt] = new Date().toISOString();
+  return { key: record.message.key ?? null, value: record.message.value, headers };
+}
