@@ -63,6 +63,12 @@ export const EnvSchema = Type.Object({
   CONSUMER_INITIAL_BACKOFF_MS: Type.Integer({ default: 500, minimum: 1, maximum: 60_000 }),
   CONSUMER_MAX_BACKOFF_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 600_000 }),
 
+  ANALYTICS_DB_SCHEMA: Type.String({
+    default: 'analytics',
+    pattern: '^[a-z_][a-z0-9_]{0,62}$',
+    description: 'PostgreSQL schema holding the analytics tables',
+  }),
+
   SMTP_URL: Type.String({
     default: 'smtp://127.0.0.1:2525',
     pattern: '^smtps?://\\S+$',
@@ -108,6 +114,7 @@ export interface Config {
     readonly retry: { readonly maxAttempts: number; readonly initialBackoffMs: number; readonly maxBackoffMs: number };
   };
   readonly mail: { readonly smtpUrl: string; readonly from: string };
+  readonly analytics: { readonly dbSchema: string };
   readonly shutdownTimeoutMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
 }
@@ -160,6 +167,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    analytics: { dbSchema: env.ANALYTICS_DB_SCHEMA },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     logLevel: env.LOG_LEVEL,
   };

@@ -1,6 +1,6 @@
 // Entry point of scripts/register-schemas: registers every schema in schemas/, sets each
 // subject's compatibility level and creates the topics. `--dry-run` only checks.
-import { eventCatalog } from '../events/catalog.js';
+import { eventCatalog, topicCatalog } from '../events/catalog.js';
 import { createKafka } from '../kafka/client.js';
 import { createLogger } from '../logger.js';
 import { createRegistryClient } from '../registry/client.js';
@@ -24,6 +24,7 @@ try {
     registry: createRegistryClient(config.registry),
     admin,
     catalog: eventCatalog(config),
+    topics: topicCatalog(config),
     dryRun,
   });
   process.stdout.write(`${dryRun ? '[dry run] ' : ''}${report.join(`\n${dryRun ? '[dry run] ' : ''}`)}\n`);

@@ -2,7 +2,9 @@
 // compatibility level its subject is governed by. scripts/register-schemas works from this.
 import { Compatibility } from '@confluentinc/schemaregistry';
 import type { Config } from '../config.js';
+import { USER_REGISTERED_FOR_ONBOARDING } from './user-registered-for-onboarding.js';
 import { USER_SIGNED_UP } from './user-signed-up.js';
+import { deadLetterTopic } from '../kafka/consumer/dead-letter.js';
 
 export interface TopicSpec {
   readonly name: string;
@@ -37,5 +39,37 @@ export function eventCatalog(config: Config): EventContract[] {
       },
       compatibility: Compatibility.FULL_TRANSITIVE,
     },
+    {
+      event: USER_REGISTERED_FOR_ONBOARDING,
+      topic: {
+        name: config.topics.onboarding.name,
+        partitions: config.topics.signups.partitions,
+        replicationFactor: config.topics.replicationFactor,
+        config: topicConfig,
+      },
+      compatibility: Compatibility.FULL_TRANSITIVE,
+    },
   ];
+}
+
+/** The consumer group of each service: a separate processing path each. */
+export function consumerGroups(config: Config) {
+  const prefix = config.consumers.groupPrefix;
+  return {
+    email: `${prefix}email`,
+    analytics: `${prefix}analytics`,
+    onboarding: `${prefix}onboarding`,
+    onboardingTracker: `${prefix}onboarding-tracker`,
+  } as const;
+}
+
+/** Every topic the system needs: the event topics and one dead-letter topic per group. */
+export function topicCatalog(config: Config): TopicSpec[] {
+  const dlqs = Object.values(consumerGroups(config)).map((group) => ({
+    name: deadLetterTopic(group),
+    partitions: 1,
+    replicationFactor: config.topics.replicationFactor,
+    config: { 'min.insync.replicas': String(config.topics.minInsyncReplicas) },
+  }));
+  return [...eventCatalog(config).map((contract) => contract.topic), ...dlqs];
 }

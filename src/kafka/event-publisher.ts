@@ -1,11 +1,12 @@
 // Publishes one kind of Avro event to one topic: serialized with the writer schema this
 // build ships (pinned by its registered id), keyed for per-key ordering, acknowledged by
 // all in-sync replicas before publish() resolves.
-import { RestError, type AvroSerializer } from '@confluentinc/schemaregistry';
+import type { AvroSerializer } from '@confluentinc/schemaregistry';
 import { valueSubject } from '../events/subjects.js';
 import type { SchemaVersion } from '../events/schema-history.js';
 import type { Logger } from '../logger.js';
 import { createValueSerializer, type SchemaRegistryClient } from '../registry/client.js';
+import { registeredSchemaId } from '../registry/schema-id.js';
 import { UnavailableError } from './errors.js';
 import type { Producer, RecordMetadata } from './producer.js';
 
@@ -51,14 +52,14 @@ export class EventPublisher<T> {
     const subject = valueSubject(topic);
     while (!this.stopped && !this.serializer) {
       try {
-        const id = await registry.getId(subject, { schemaType: 'AVRO', schema: schema.schema });
+        const id = await registeredSchemaId(registry, subject, schema);
         this.serializer = createValueSerializer(registry, id);
         // Warms the client's id → schema cache, the one lookup a serialize() makes.
         await registry.getBySubjectAndId(subject, id);
         logger.info({ subject, schemaId: id, file: schema.file }, 'writer schema resolved');
       } catch (error) {
         this.serializer = undefined;
-        this.lastResolveError = describeResolveError(error, subject, schema);
+        this.lastResolveError = error as Error;
         logger.warn({ subject, err: this.lastResolveError }, 'cannot resolve the writer schema id yet; retrying');
         await new Promise((resolve) => setTimeout(resolve, this.options.resolveRetryMs ?? 2000));
       }
@@ -89,13 +90,4 @@ export class EventPublisher<T> {
   stop(): void {
     this.stopped = true;
   }
-}
-
-function describeResolveError(error: unknown, subject: string, schema: SchemaVersion): Error {
-  if (error instanceof RestError && error.status === 404) {
-    return new Error(
-      `the schema in ${schema.file} is not registered under subject ${subject}; run scripts/register-schemas`,
-    );
-  }
-  return new Error(`schema registry unreachable while resolving ${subject}: ${(error as Error).message}`);
 }

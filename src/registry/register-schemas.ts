@@ -27,6 +27,8 @@ export interface RegistrationOptions {
   readonly registry: SchemaRegistryClient;
   readonly admin: KafkaJS.Admin;
   readonly catalog: readonly EventContract[];
+  /** Topics to create when missing; the contracts' topics when not given. */
+  readonly topics?: readonly TopicSpec[];
   /** Only check and report; change nothing. */
   readonly dryRun?: boolean;
   readonly schemasDir?: string;
@@ -82,7 +84,8 @@ export async function registerSchemas(options: RegistrationOptions): Promise<Reg
       }
     }
   }
-  report.push(...(await ensureTopics(options.admin, options.catalog.map((c) => c.topic), options.dryRun ?? false)));
+  const topics = options.topics ?? options.catalog.map((c) => c.topic);
+  report.push(...(await ensureTopics(options.admin, topics, options.dryRun ?? false)));
   return report;
 }
 

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config.js';
-import { eventCatalog } from '../../src/events/catalog.js';
+import { eventCatalog, topicCatalog } from '../../src/events/catalog.js';
 import { startApi, type RunningApi } from '../../src/api/server.js';
 import { createKafka, type Kafka } from '../../src/kafka/client.js';
 import { createLogger } from '../../src/logger.js';
@@ -21,12 +21,20 @@ export interface ApiUnderTest extends RunningApi {
 
 /** A config whose topic is the test's own, registered and created like production's. */
 export async function isolatedConfig(overrides: Record<string, string> = {}): Promise<Config> {
-  const config = stackConfig({ SIGNUP_TOPIC: `signups-test-${randomUUID()}`, API_PORT: '0', ...overrides });
+  const id = randomUUID();
+  const config = stackConfig({
+    SIGNUP_TOPIC: `signups-test-${id}`,
+    ONBOARDING_TOPIC: `onboarding-test-${id}`,
+    CONSUMER_GROUP_PREFIX: `test-${id}.`,
+    ANALYTICS_DB_SCHEMA: `analytics_test_${id.replaceAll('-', '').slice(0, 20)}`,
+    API_PORT: '0',
+    ...overrides,
+  });
   const kafka = createKafka(config.kafka, createLogger('warn', 'test'));
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await registerSchemas({ registry: createRegistryClient(config.registry), admin, catalog: eventCatalog(config) });
+    await registerSchemas({ registry: createRegistryClient(config.registry), admin, catalog: eventCatalog(config), topics: topicCatalog(config) });
   } finally {
     await admin.disconnect();
   }

@@ -1,0 +1,146 @@
+// Analytics tables: signup counts (total, per hour, per day, per email domain) and the
+// consumed offsets, written in one transaction per record. Because the offsets live with
+// the counts, a crash can never count a record whose offset was not saved, nor save an
+// offset whose record was not counted; and each user is counted once (counted_users), so
+// duplicated events (idempotent retries) never count twice either.
+import pg from 'pg';
+import { asDependencyErrors, ensureSchema, inTransaction, type Pool } from '../../db/pool.js';
+
+export interface SignupFacts {
+  readonly userId: string;
+  readonly eventId: string;
+  readonly occurredAt: Date;
+  readonly emailDomain: string;
+}
+
+export interface Position {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** The offset of the next record to read. */
+  readonly nextOffset: string;
+}
+
+export interface SignupCounts {
+  readonly total: number;
+  readonly byDay: Record<string, number>;
+  readonly byHour: Record<string, number>;
+  readonly byDomain: Record<string, number>;
+}
+
+/** librdkafka's logical offset for "the beginning of the partition". */
+export const OFFSET_BEGINNING = '-2';
+
+export class AnalyticsStore {
+  private readonly s: string;
+
+  /** `schema` is a PostgreSQL schema name, so that several independent instances can share a database. */
+  constructor(
+    private readonly pool: Pool,
+    schema: string,
+  ) {
+    this.s = pg.escapeIdentifier(schema);
+  }
+
+  init(): Promise<void> {
+    const s = this.s;
+    return ensureSchema(
+      this.pool,
+      `analytics:${s}`,
+      `CREATE SCHEMA IF NOT EXISTS ${s};
+       CREATE TABLE IF NOT EXISTS ${s}.counted_users (
+         user_id uuid PRIMARY KEY, event_id uuid NOT NULL, occurred_at timestamptz NOT NULL, email_domain text NOT NULL);
+       CREATE TABLE IF NOT EXISTS ${s}.signup_totals (
+         singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), signups bigint NOT NULL);
+       CREATE TABLE IF NOT EXISTS ${s}.signups_hourly (hour timestamptz PRIMARY KEY, signups bigint NOT NULL);
+       CREATE TABLE IF NOT EXISTS ${s}.signups_daily (day date PRIMARY KEY, signups bigint NOT NULL);
+       CREATE TABLE IF NOT EXISTS ${s}.signups_by_domain (domain text PRIMARY KEY, signups bigint NOT NULL);
+       CREATE TABLE IF NOT EXISTS ${s}.consumer_offsets (
+         group_id text NOT NULL, topic text NOT NULL, partition integer NOT NULL, next_offset bigint NOT NULL,
+         PRIMARY KEY (group_id, topic, partition));`,
+    );
+  }
+
+  /** Counts the signup (unless this user was already counted) and saves the position, atomically. */
+  async record(facts: SignupFacts, position: Position): Promise<'counted' | 'duplicate'> {
+    const s = this.s;
+    return inTransaction(this.pool, async (client) => {
+      const inserted = await client.query(
+        `INSERT INTO ${s}.counted_users (user_id, event_id, occurred_at, email_domain) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id) DO NOTHING`,
+        [facts.userId, facts.eventId, facts.occurredAt, facts.emailDomain],
+      );
+      const counted = inserted.rowCount === 1;
+      if (counted) {
+        await client.query(
+          `INSERT INTO ${s}.signup_totals (singleton, signups) VALUES (true, 1)
+           ON CONFLICT (singleton) DO UPDATE SET signups = ${s}.signup_totals.signups + 1`,
+        );
+        await client.query(
+          `INSERT INTO ${s}.signups_hourly (hour, signups) VALUES (date_trunc('hour', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1)
+           ON CONFLICT (hour) DO UPDATE SET signups = ${s}.signups_hourly.signups + 1`,
+          [facts.occurredAt],
+        );
+        await client.query(
+          `INSERT INTO ${s}.signups_daily (day, signups) VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, 1)
+           ON CONFLICT (day) DO UPDATE SET signups = ${s}.signups_daily.signups + 1`,
+          [facts.occurredAt],
+        );
+        await client.query(
+          `INSERT INTO ${s}.signups_by_domain (domain, signups) VALUES ($1, 1)
+           ON CONFLICT (domain) DO UPDATE SET signups = ${s}.signups_by_domain.signups + 1`,
+          [facts.emailDomain],
+        );
+      }
+      await client.query(
+        `INSERT INTO ${s}.consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
+        [position.groupId, position.topic, position.partition, position.nextOffset],
+      );
+      return counted ? 'counted' : 'duplicate';
+    });
+  }
+
+  /** Where to resume each partition: the saved position, or the beginning when there is none. */
+  async positions(groupId: string, topic: string, partitions: readonly number[]): Promise<Map<number, string>> {
+    const { rows } = await asDependencyErrors(() =>
+      this.pool.query<{ partition: number; next_offset: string }>(
+        `SELECT partition, next_offset FROM ${this.s}.consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = ANY($3)`,
+        [groupId, topic, partitions],
+      ),
+    );
+    const saved = new Map(rows.map((r) => [r.partition, String(r.next_offset)]));
+    return new Map(partitions.map((p) => [p, saved.get(p) ?? OFFSET_BEGINNING]));
+  }
+
+  async counts(): Promise<SignupCounts> {
+    const s = this.s;
+    return asDependencyErrors(async () => {
+      const [total, byDay, byHour, byDomain] = await Promise.all([
+        this.pool.query<{ signups: string }>(`SELECT signups FROM ${s}.signup_totals`),
+        this.pool.query<{ key: string; signups: string }>(`SELECT to_char(day, 'YYYY-MM-DD') AS key, signups FROM ${s}.signups_daily`),
+        this.pool.query<{ key: string; signups: string }>(
+          `SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":00Z"') AS key, signups FROM ${s}.signups_hourly`,
+        ),
+        this.pool.query<{ key: string; signups: string }>(`SELECT domain AS key, signups FROM ${s}.signups_by_domain`),
+      ]);
+      const toRecord = (rows: Array<{ key: string; signups: string }>) => Object.fromEntries(rows.map((r) => [r.key, Number(r.signups)]));
+      return {
+        total: Number(total.rows[0]?.signups ?? 0),
+        byDay: toRecord(byDay.rows),
+        byHour: toRecord(byHour.rows),
+        byDomain: toRecord(byDomain.rows),
+      };
+    });
+  }
+
+  /** Empties the counts and the saved positions: the next run replays the topic from the beginning. */
+  async clear(): Promise<void> {
+    const s = this.s;
+    await inTransaction(this.pool, async (client) => {
+      await client.query(
+        `TRUNCATE ${s}.counted_users, ${s}.signup_totals, ${s}.signups_hourly, ${s}.signups_daily, ${s}.signups_by_domain, ${s}.consumer_offsets`,
+      );
+    });
+  }
+}

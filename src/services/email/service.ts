@@ -1,0 +1,58 @@
+// email: sends each new user one welcome email over SMTP. Own consumer group; at-least-once
+// delivery made exactly-once in effect by the ledger.
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { UserSignedUp } from '../../events/user-signed-up.js';
+import { maskEmail, maskEmailsIn } from '../../logger.js';
+import { PoisonRecordError } from '../../kafka/consumer/errors.js';
+import type { ConsumerService } from '../../kafka/consumer/runtime.js';
+import type { WelcomeEmailLedger } from './ledger.js';
+import { welcomeMessage } from './welcome-message.js';
+
+export interface EmailServiceOptions {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly readerSchema: string;
+  readonly ledger: WelcomeEmailLedger;
+  readonly mailer: Transporter;
+  readonly from: string;
+}
+
+export function createMailer(smtpUrl: string): Transporter {
+  return nodemailer.createTransport(smtpUrl, {
+    // One reused connection instead of a new SMTP handshake per email.
+    pool: true,
+    maxConnections: 2,
+    // Bounded: a mail server that hangs fails the attempt, and the runtime retries later.
+    connectionTimeout: 5000,
+    greetingTimeout: 5000,
+    socketTimeout: 10_000,
+  });
+}
+
+export function emailService(options: EmailServiceOptions): ConsumerService<UserSignedUp> {
+  return {
+    name: 'email',
+    groupId: options.groupId,
+    topic: options.topic,
+    readerSchema: options.readerSchema,
+    async handle(event, { logger }) {
+      const message = welcomeMessage(event);
+      if ((await options.ledger.claim(event.userId, event.eventId, message.messageId)) === 'already-sent') {
+        logger.info({ userId: event.userId }, 'welcome email already sent; skipping');
+        return;
+      }
+      try {
+        await options.mailer.sendMail({ from: options.from, ...message });
+      } catch (error) {
+        const responseCode = (error as { responseCode?: number }).responseCode;
+        // 5xx: the server refuses this message for good (bad mailbox); retrying cannot help.
+        if (responseCode !== undefined && responseCode >= 500) {
+          throw new PoisonRecordError(`mail server refused the welcome email: ${maskEmailsIn((error as Error).message)}`);
+        }
+        throw new Error(`sending the welcome email failed: ${maskEmailsIn((error as Error).message)}`);
+      }
+      await options.ledger.markSent(event.userId);
+      logger.info({ userId: event.userId, email: maskEmail(event.email), messageId: message.messageId }, 'welcome email sent');
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// The welcome email itself, text and HTML. Pure, so its wording is unit-tested.
+import type { UserSignedUp } from '../../events/user-signed-up.js';
+
+export interface WelcomeMessage {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  /** Deterministic from the event id, so a resend is recognisably the same message. */
+  readonly messageId: string;
+}
+
+export function welcomeMessage(event: Pick<UserSignedUp, 'eventId' | 'email' | 'username'>): WelcomeMessage {
+  const name = event.username;
+  return {
+    to: event.email,
+    subject: `Welcome, ${name}!`,
+    text: `Hello ${name},\n\nwelcome aboard. Your account is ready.\n\n— The Signup Pipeline team\n`,
+    html: `<p>Hello ${escapeHtml(name)},</p><p>welcome aboard. Your account is ready.</p><p>— The Signup Pipeline team</p>`,
+    messageId: `<welcome.${event.eventId}@signup-pipeline.invalid>`,
+  };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

@@ -1,0 +1,42 @@
+// onboarding: consume-transform-produce. Each UserSignedUp becomes a
+// UserRegisteredForOnboarding on its own topic, produced in the same Kafka transaction that
+// commits the input offset, so read_committed readers see each enrolment exactly once.
+import type { AvroSerializer } from '@confluentinc/schemaregistry';
+import { Headers } from '../../events/headers.js';
+import type { UserSignedUp } from '../../events/user-signed-up.js';
+import type { ConsumerService } from '../../kafka/consumer/runtime.js';
+import { enrolmentFor } from './enrolment.js';
+
+export interface OnboardingServiceOptions {
+  readonly groupId: string;
+  readonly inputTopic: string;
+  readonly outputTopic: string;
+  readonly readerSchema: string;
+  /** Serializer pinned to the registered UserRegisteredForOnboarding schema. */
+  readonly serializer: AvroSerializer;
+}
+
+export function onboardingService(options: OnboardingServiceOptions): ConsumerService<UserSignedUp> {
+  return {
+    name: 'onboarding',
+    groupId: options.groupId,
+    topic: options.inputTopic,
+    readerSchema: options.readerSchema,
+    async handle(signup, { headers, logger }) {
+      const enrolment = enrolmentFor(signup);
+      logger.info({ userId: signup.userId, enrolmentId: enrolment.eventId }, 'enrolling user in onboarding');
+      // The trace and request ids travel on, so one signup can be followed end to end.
+      const passOn = Object.fromEntries(
+        [Headers.requestId, Headers.traceparent].filter((h) => headers[h] !== undefined).map((h) => [h, headers[h]!]),
+      );
+      return [
+        {
+          topic: options.outputTopic,
+          key: signup.userId,
+          value: await options.serializer.serialize(options.outputTopic, enrolment),
+          headers: passOn,
+        },
+      ];
+    },
+  };
+}

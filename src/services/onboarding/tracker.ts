@@ -1,0 +1,27 @@
+// onboarding tracker: reads user-registered-for-onboarding with isolation.level =
+// read_committed (only enrolments whose transaction committed) and records each user's
+// onboarding state.
+import type { UserRegisteredForOnboarding } from '../../events/user-registered-for-onboarding.js';
+import type { ConsumerService } from '../../kafka/consumer/runtime.js';
+import type { OnboardingStateStore } from './tracker-store.js';
+
+export interface OnboardingTrackerOptions {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly readerSchema: string;
+  readonly store: OnboardingStateStore;
+}
+
+export function onboardingTracker(options: OnboardingTrackerOptions): ConsumerService<UserRegisteredForOnboarding> {
+  return {
+    name: 'onboarding-tracker',
+    groupId: options.groupId,
+    topic: options.topic,
+    readerSchema: options.readerSchema,
+    readCommitted: true,
+    async handle(enrolment, { logger }) {
+      const outcome = await options.store.recordStarted(enrolment);
+      logger.info({ userId: enrolment.userId, outcome }, 'onboarding state recorded');
+    },
+  };
+}

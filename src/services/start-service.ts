@@ -1,0 +1,112 @@
+// Wires one consumer service to Kafka, the registry and its storage, and runs it on the
+// shared consumer runtime. Every service runs as its own process (src/cli/consumer.ts);
+// more instances of one service share its group's partitions.
+import type { Config } from '../config.js';
+import { createPool } from '../db/pool.js';
+import { consumerGroups } from '../events/catalog.js';
+import { loadSchemaHistory } from '../events/schema-history.js';
+import { valueSubject } from '../events/subjects.js';
+import { USER_REGISTERED_FOR_ONBOARDING } from '../events/user-registered-for-onboarding.js';
+import { USER_SIGNED_UP } from '../events/user-signed-up.js';
+import { createKafka } from '../kafka/client.js';
+import { runConsumer, transactionalIdFor, type RunningConsumer } from '../kafka/consumer/runtime.js';
+import type { Logger } from '../logger.js';
+import { createRegistryClient, createValueSerializer } from '../registry/client.js';
+import { registeredSchemaId } from '../registry/schema-id.js';
+import { analyticsService } from './analytics/service.js';
+import { AnalyticsStore } from './analytics/store.js';
+import { WelcomeEmailLedger } from './email/ledger.js';
+import { createMailer, emailService } from './email/service.js';
+import { onboardingService } from './onboarding/service.js';
+import { onboardingTracker } from './onboarding/tracker.js';
+import { OnboardingStateStore } from './onboarding/tracker-store.js';
+
+export const SERVICE_NAMES = ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export interface RunningService {
+  readonly name: ServiceName;
+  readonly consumer: RunningConsumer;
+  stop(): Promise<void>;
+}
+
+export async function startService(name: ServiceName, config: Config, logger: Logger): Promise<RunningService> {
+  const kafka = createKafka(config.kafka, logger);
+  const registry = createRegistryClient(config.registry);
+  const groups = consumerGroups(config);
+  const signupsTopic = config.topics.signups.name;
+  const onboardingTopic = config.topics.onboarding.name;
+  // Each service reads its input contract as the newest version this build knows.
+  const reader = (event: string) => loadSchemaHistory(event).latest.schema;
+  const runtime = {
+    kafka,
+    registry,
+    logger,
+    retry: config.consumers.retry,
+    produceTimeoutMs: config.kafka.produceTimeoutMs,
+  };
+  const cleanups: Array<() => Promise<void> | void> = [];
+
+  let consumer: RunningConsumer;
+  switch (name) {
+    case 'email': {
+      const pool = createPool(config.database.url);
+      cleanups.push(() => pool.end());
+      const ledger = new WelcomeEmailLedger(pool);
+      await ledger.init();
+      const mailer = createMailer(config.mail.smtpUrl);
+      cleanups.push(() => mailer.close());
+      consumer = await runConsumer(
+        emailService({ groupId: groups.email, topic: signupsTopic, readerSchema: reader(USER_SIGNED_UP), ledger, mailer, from: config.mail.from }),
+        runtime,
+      );
+      break;
+    }
+    case 'analytics': {
+      const pool = createPool(config.database.url);
+      cleanups.push(() => pool.end());
+      const store = new AnalyticsStore(pool, config.analytics.dbSchema);
+      await store.init();
+      consumer = await runConsumer(
+        analyticsService({ groupId: groups.analytics, topic: signupsTopic, readerSchema: reader(USER_SIGNED_UP), store }),
+        runtime,
+      );
+      break;
+    }
+    case 'onboarding': {
+      const output = loadSchemaHistory(USER_REGISTERED_FOR_ONBOARDING).latest;
+      const schemaId = await registeredSchemaId(registry, valueSubject(onboardingTopic), output);
+      consumer = await runConsumer(
+        onboardingService({
+          groupId: groups.onboarding,
+          inputTopic: signupsTopic,
+          outputTopic: onboardingTopic,
+          readerSchema: reader(USER_SIGNED_UP),
+          serializer: createValueSerializer(registry, schemaId),
+        }),
+        { ...runtime, transactional: { transactionalId: transactionalIdFor(groups.onboarding) } },
+      );
+      break;
+    }
+    case 'onboarding-tracker': {
+      const pool = createPool(config.database.url);
+      cleanups.push(() => pool.end());
+      const store = new OnboardingStateStore(pool);
+      await store.init();
+      consumer = await runConsumer(
+        onboardingTracker({ groupId: groups.onboardingTracker, topic: onboardingTopic, readerSchema: reader(USER_REGISTERED_FOR_ONBOARDING), store }),
+        runtime,
+      );
+      break;
+    }
+  }
+
+  return {
+    name,
+    consumer,
+    async stop() {
+      await consumer.stop();
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    },
+  };
+}
