@@ -1,6 +1,7 @@
 // email: sends each new user one welcome email over SMTP. Own consumer group; at-least-once
 // delivery made exactly-once in effect by the ledger.
 import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { UserSignedUp } from '../../events/user-signed-up.js';
 import { maskEmail, maskEmailsIn } from '../../logger.js';
 import { PoisonRecordError } from '../../kafka/consumer/errors.js';
@@ -18,7 +19,8 @@ export interface EmailServiceOptions {
 }
 
 export function createMailer(smtpUrl: string): Transporter {
-  return nodemailer.createTransport(smtpUrl, {
+  return nodemailer.createTransport({
+    url: smtpUrl,
     // One reused connection instead of a new SMTP handshake per email.
     pool: true,
     maxConnections: 2,
@@ -26,7 +28,7 @@ export function createMailer(smtpUrl: string): Transporter {
     connectionTimeout: 5000,
     greetingTimeout: 5000,
     socketTimeout: 10_000,
-  });
+  } as SMTPPool.Options);
 }
 
 export function emailService(options: EmailServiceOptions): ConsumerService<UserSignedUp> {
