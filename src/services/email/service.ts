@@ -19,8 +19,14 @@ export interface EmailServiceOptions {
 }
 
 export function createMailer(smtpUrl: string): Transporter {
+  // nodemailer ignores every other option when given a URL, so the URL is taken apart here.
+  const url = new URL(smtpUrl);
+  const secure = url.protocol === 'smtps:';
   return nodemailer.createTransport({
-    url: smtpUrl,
+    host: url.hostname,
+    port: url.port ? Number(url.port) : secure ? 465 : 587,
+    secure,
+    ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
     // One reused connection instead of a new SMTP handshake per email.
     pool: true,
     maxConnections: 2,
