@@ -14,12 +14,23 @@ export async function startServiceUnderTest(name: ServiceName, config: Config): 
   return { ...service, logLines };
 }
 
-/** Polls `probe` until it returns true; fails with `describe()` when `timeoutMs` passes. */
+/**
+ * Polls `probe` until it returns true; a probe that throws counts as "not yet" (a table
+ * not created yet). Fails with `describe()` and the last error when `timeoutMs` passes.
+ */
 export async function eventually(probe: () => Promise<boolean> | boolean, describe: () => string | Promise<string>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   while (Date.now() < deadline) {
-    if (await probe()) return;
+    try {
+      if (await probe()) return;
+    } catch (error) {
+      lastError = error;
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`not within ${timeoutMs} ms: ${await describe()}`);
+  const state = await Promise.resolve()
+    .then(describe)
+    .catch((error: unknown) => `(state unavailable: ${(error as Error).message})`);
+  throw new Error(`not within ${timeoutMs} ms: ${state}${lastError ? `; last error: ${(lastError as Error).message}` : ''}`);
 }
