@@ -1,0 +1,68 @@
+// Entry point of scripts/replay: replay <service> [--to earliest|<ISO time>|p:o,…] [--wait]
+// Moves the service's consumer group (refusing while it has live members); for analytics,
+// a rebuild: its tables are cleared and it recounts from the earliest offset. --wait shows
+// progress until the (re)started service has caught up.
+import { consumerGroups } from '../events/catalog.js';
+import { createPool } from '../db/pool.js';
+import { createKafka } from '../kafka/client.js';
+import { createLogger } from '../logger.js';
+import { groupProgress, moveGroup, parseReplayTarget, ReplayRefusedError, requireIdleGroup } from '../operations/replay.js';
+import { AnalyticsStore } from '../services/analytics/store.js';
+import { SERVICE_NAMES, type ServiceName } from '../services/start-service.js';
+import { loadConfigOrExit } from './load-config.js';
+
+const [service, ...rest] = process.argv.slice(2);
+const usage = `usage: replay <${SERVICE_NAMES.join('|')}> [--to earliest|<ISO timestamp>|partition:offset[,…]] [--wait]\n`;
+if (!SERVICE_NAMES.includes(service as ServiceName)) {
+  process.stderr.write(usage);
+  process.exit(2);
+}
+const toIndex = rest.indexOf('--to');
+const wait = rest.includes('--wait');
+
+const config = loadConfigOrExit();
+const logger = createLogger('warn', 'replay');
+const kafka = createKafka(config.kafka, logger);
+const admin = kafka.admin();
+const groups = consumerGroups(config);
+const group = { email: groups.email, analytics: groups.analytics, onboarding: groups.onboarding, 'onboarding-tracker': groups.onboardingTracker }[service as ServiceName];
+const topic = service === 'onboarding-tracker' ? config.topics.onboarding.name : config.topics.signups.name;
+
+await admin.connect();
+try {
+  const target = parseReplayTarget(toIndex >= 0 ? rest[toIndex + 1] : undefined);
+  await requireIdleGroup(admin, group);
+  if (service === 'analytics') {
+    if (target.kind !== 'earliest') {
+      throw new ReplayRefusedError('analytics can only be rebuilt from the earliest offset: its counts cover the whole topic');
+    }
+    const pool = createPool(config.database.url);
+    try {
+      const store = new AnalyticsStore(pool, config.analytics.dbSchema);
+      await store.init();
+      await store.clear();
+    } finally {
+      await pool.end();
+    }
+    process.stdout.write(`analytics tables in schema ${config.analytics.dbSchema} cleared\n`);
+  }
+  const positions = await moveGroup(kafka, admin, group, topic, target);
+  process.stdout.write(
+    `group ${group} on ${topic} moved to ${[...positions].map(([p, o]) => `${p}:${o}`).join(', ')}; start the ${service} service to replay\n`,
+  );
+  if (wait) {
+    for (;;) {
+      const { processed, total } = await groupProgress(admin, group, topic, positions);
+      const percent = total === 0n ? 100 : Number((processed * 1000n) / total) / 10;
+      process.stdout.write(`  ${processed}/${total} records (${percent}%)\n`);
+      if (processed >= total) break;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    process.stdout.write('caught up\n');
+  }
+} catch (error) {
+  process.stderr.write(`replay: ${(error as Error).message}\n`);
+  process.exitCode = error instanceof ReplayRefusedError ? 3 : 1;
+} finally {
+  await admin.disconnect();
+}

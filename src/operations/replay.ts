@@ -1,0 +1,86 @@
+// Moves a service's consumer group so that it processes its topic again: from the
+// earliest offset, from a point in time, or from given offsets. Refuses while the group
+// has live members (their position would overwrite the move). Analytics keeps its
+// positions in PostgreSQL, so replaying it is a rebuild: clear the tables, start over.
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Kafka } from '../kafka/client.js';
+
+export type ReplayTarget = { kind: 'earliest' } | { kind: 'timestamp'; at: Date } | { kind: 'offsets'; offsets: ReadonlyMap<number, string> };
+
+export class ReplayRefusedError extends Error {
+  override readonly name = 'ReplayRefusedError';
+}
+
+export function parseReplayTarget(arg: string | undefined): ReplayTarget {
+  if (!arg || arg === 'earliest') return { kind: 'earliest' };
+  if (/^\d+:\d+(,\d+:\d+)*$/.test(arg)) {
+    return { kind: 'offsets', offsets: new Map(arg.split(',').map((pair) => pair.split(':') as [string, string]).map(([p, o]) => [Number(p), o])) };
+  }
+  const at = new Date(arg);
+  if (Number.isNaN(at.getTime())) {
+    throw new ReplayRefusedError(`--to takes 'earliest', an ISO timestamp or partition:offset[,partition:offset…]; got '${arg}'`);
+  }
+  return { kind: 'timestamp', at };
+}
+
+/** Throws ReplayRefusedError naming the members when the group is not empty. */
+export async function requireIdleGroup(admin: KafkaJS.Admin, groupId: string): Promise<void> {
+  const { groups } = await admin.describeGroups([groupId], { timeout: 10_000 });
+  const members = groups[0]?.members ?? [];
+  if (members.length > 0) {
+    const who = members.map((m) => `${m.clientId}@${m.clientHost}`).join(', ');
+    throw new ReplayRefusedError(`group ${groupId} has ${members.length} live member(s) (${who}); stop the service before replaying it`);
+  }
+}
+
+/** Commits the group's new positions on `topic`. The group must be idle. */
+export async function moveGroup(kafka: Kafka, admin: KafkaJS.Admin, groupId: string, topic: string, target: ReplayTarget): Promise<Map<number, string>> {
+  const watermarks = await admin.fetchTopicOffsets(topic);
+  let positions: Map<number, string>;
+  switch (target.kind) {
+    case 'earliest':
+      positions = new Map(watermarks.map((w) => [w.partition, w.low]));
+      break;
+    case 'timestamp': {
+      const byTime = await admin.fetchTopicOffsetsByTimestamp(topic, target.at.getTime());
+      positions = new Map(byTime.map((entry) => [entry.partition, entry.offset]));
+      break;
+    }
+    case 'offsets':
+      positions = new Map(watermarks.map((w) => [w.partition, target.offsets.get(w.partition) ?? w.low]));
+      break;
+  }
+  // A consumer that joins nothing: it commits as the (idle) group, then leaves.
+  const committer = kafka.consumer({ kafkaJS: { groupId, autoCommit: false } });
+  await committer.connect();
+  try {
+    await committer.commitOffsets([...positions].map(([partition, offset]) => ({ topic, partition, offset })));
+  } finally {
+    await committer.disconnect();
+  }
+  return positions;
+}
+
+export interface Progress {
+  readonly processed: bigint;
+  readonly total: bigint;
+}
+
+/** How far a group has come through `topic` since `from`: committed minus start, per high watermark. */
+export async function groupProgress(admin: KafkaJS.Admin, groupId: string, topic: string, from: ReadonlyMap<number, string>): Promise<Progress> {
+  const [watermarks, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset]));
+  let processed = 0n;
+  let total = 0n;
+  for (const w of watermarks) {
+    const start = BigInt(from.get(w.partition) ?? w.low);
+    const high = BigInt(w.high);
+    const at = BigInt(done.get(w.partition) ?? '-1');
+    total += high - start;
+    processed += at < start ? 0n : (at > high ? high : at) - start;
+  }
+  return { processed, total };
+}

@@ -1,0 +1,109 @@
+// The operations tools against the real stack: replay refuses a live group and moves an
+// idle one; a mail server outage dead-letters after the bounded retries, and re-publishing
+// the dead letter later sends the email exactly once.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Config } from '../../src/config.js';
+import { consumerGroups } from '../../src/events/catalog.js';
+import { DeadLetterHeaders, deadLetterTopic } from '../../src/kafka/consumer/dead-letter.js';
+import { createIdempotentProducer } from '../../src/kafka/producer.js';
+import { readDeadLetters, republish } from '../../src/operations/dead-letters.js';
+import { groupProgress, moveGroup, ReplayRefusedError, requireIdleGroup } from '../../src/operations/replay.js';
+import { isolatedConfig, stack, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
+import { receivedMail } from '../support/mail.js';
+import { eventually, startServiceUnderTest, type ServiceUnderTest } from '../support/services.js';
+
+let config: Config;
+let api: ApiUnderTest;
+let admin: KafkaJS.Admin;
+let email: ServiceUnderTest | undefined;
+
+async function signup(address: string) {
+  const response = await api.app.inject({
+    method: 'POST',
+    url: '/signup',
+    headers: { 'content-type': 'application/json' },
+    payload: { email: address, username: 'ops_user' },
+  });
+  expect(response.statusCode).toBe(201);
+  return response.json<{ userId: string; eventId: string }>();
+}
+
+beforeAll(async () => {
+  config = await isolatedConfig({ CONSUMER_MAX_ATTEMPTS: '3', CONSUMER_INITIAL_BACKOFF_MS: '200', CONSUMER_MAX_BACKOFF_MS: '800' });
+  api = await startApiUnderTest(config);
+  admin = api.kafka.admin();
+  await admin.connect();
+});
+
+afterAll(async () => {
+  await stack('start', 'smtp');
+  await email?.stop();
+  await admin?.disconnect();
+  await api?.stop();
+});
+
+describe('replay', () => {
+  it('refuses while the group has a live member, and moves the idle group to the earliest offset', async () => {
+    const since = Date.now();
+    const address = `replay-${randomUUID().slice(0, 8)}@example.com`;
+    await signup(address);
+    email = await startServiceUnderTest('email', config);
+    await eventually(() => receivedMail(since, new Set([address])).length === 1, () => 'the first email');
+    const group = consumerGroups(config).email;
+
+    await expect(requireIdleGroup(admin, group)).rejects.toThrow(ReplayRefusedError);
+    await expect(requireIdleGroup(admin, group)).rejects.toThrow(/has 1 live member/);
+
+    await email.stop();
+    email = undefined;
+    await requireIdleGroup(admin, group);
+    const positions = await moveGroup(api.kafka, admin, group, config.topics.signups.name, { kind: 'earliest' });
+    expect([...positions.values()].every((offset) => offset === '0')).toBe(true);
+    const before = await groupProgress(admin, group, config.topics.signups.name, positions);
+    expect(before).toEqual({ processed: 0n, total: 1n });
+
+    email = await startServiceUnderTest('email', config);
+    await eventually(
+      async () => (await groupProgress(admin, group, config.topics.signups.name, positions)).processed === 1n,
+      async () => JSON.stringify(await groupProgress(admin, group, config.topics.signups.name, positions), (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+    );
+    expect(email.logLines.some((l) => l.includes('welcome email already sent'))).toBe(true);
+    expect(receivedMail(since, new Set([address]))).toHaveLength(1);
+  });
+});
+
+describe('mail server down', () => {
+  it('retries with back-off, dead-letters after the bound, and a later re-publish sends the email once', async () => {
+    const since = Date.now();
+    const address = `smtp-down-${randomUUID().slice(0, 8)}@example.com`;
+    const group = consumerGroups(config).email;
+    await stack('stop', 'smtp');
+    try {
+      await signup(address);
+      await eventually(
+        async () => (await readDeadLetters(api.kafka, admin, deadLetterTopic(group))).length === 1,
+        () => 'the email dead-lettered after its attempts',
+      );
+    } finally {
+      await stack('start', 'smtp');
+    }
+    const [letter] = await readDeadLetters(api.kafka, admin, deadLetterTopic(group));
+    expect(letter!.headers[DeadLetterHeaders.attempts]).toBe('3');
+    expect(letter!.headers[DeadLetterHeaders.errorMessage]).toMatch(/sending the welcome email failed/);
+    expect(letter!.headers[DeadLetterHeaders.errorMessage]).not.toContain(address);
+    const retries = email!.logLines.filter((l) => l.includes('retrying after back-off') && l.includes(letter!.headers[DeadLetterHeaders.sourceOffset]!));
+    expect(retries.length).toBe(2);
+    expect(receivedMail(since, new Set([address]))).toHaveLength(0);
+
+    const producer = createIdempotentProducer(api.kafka, { lingerMs: 1, deliveryTimeoutMs: 5000 });
+    await producer.connect();
+    await republish(producer, deadLetterTopic(group), [letter!]);
+    await republish(producer, deadLetterTopic(group), [letter!]); // an operator's double click
+    await producer.disconnect();
+    await eventually(() => receivedMail(since, new Set([address])).length === 1, () => 'the re-published email');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(receivedMail(since, new Set([address]))).toHaveLength(1);
+  });
+});
