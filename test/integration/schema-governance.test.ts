@@ -58,9 +58,11 @@ describe('an incompatible change', () => {
 
 describe('registerSchemas', () => {
   let admin: KafkaJS.Admin;
-  const config = stackConfig({ SIGNUP_TOPIC: `governance-signups-${randomUUID()}`, SIGNUP_TOPIC_PARTITIONS: '3' });
+  const id = randomUUID();
+  const config = stackConfig({ SIGNUP_TOPIC: `governance-signups-${id}`, ONBOARDING_TOPIC: `governance-onboarding-${id}`, SIGNUP_TOPIC_PARTITIONS: '3' });
   const catalog = eventCatalog(config);
   const subject = `${config.topics.signups.name}-value`;
+  const onboardingSubject = `${config.topics.onboarding.name}-value`;
 
   beforeAll(async () => {
     admin = createKafka(config.kafka, createLogger('warn', 'test')).admin();
@@ -68,7 +70,7 @@ describe('registerSchemas', () => {
   });
 
   afterAll(async () => {
-    await admin.deleteTopics({ topics: [config.topics.signups.name] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [config.topics.signups.name, config.topics.onboarding.name] }).catch(() => undefined);
     await admin.disconnect();
   });
 
@@ -79,7 +81,11 @@ describe('registerSchemas', () => {
       '  compatibility unset → FULL_TRANSITIVE: would set',
       '  v1 would be registered',
       '  v2 would be registered',
+      `UserRegisteredForOnboarding → subject ${onboardingSubject} (FULL_TRANSITIVE)`,
+      '  compatibility unset → FULL_TRANSITIVE: would set',
+      '  v1 would be registered',
       `topic ${config.topics.signups.name}: would be created (3 partitions, replication factor 1, min.insync.replicas=1)`,
+      `topic ${config.topics.onboarding.name}: would be created (3 partitions, replication factor 1, min.insync.replicas=1)`,
     ]);
     expect(await registry.getAllSubjects()).not.toContain(subject);
     expect(await admin.listTopics()).not.toContain(config.topics.signups.name);
@@ -87,7 +93,7 @@ describe('registerSchemas', () => {
 
   it('registers the history in order, sets the level and creates the topic; a second run changes nothing', async () => {
     const first = await registerSchemas({ registry, admin, catalog });
-    expect(first.filter((line) => / registered \(id \d+\)$/.test(line))).toHaveLength(2);
+    expect(first.filter((line) => / registered \(id \d+\)$/.test(line))).toHaveLength(3);
     expect(await registry.getAllVersions(subject)).toEqual([1, 2]);
     expect(await registry.getCompatibility(subject)).toBe(Compatibility.FULL_TRANSITIVE);
     const [metadata] = await admin.fetchTopicMetadata({ topics: [config.topics.signups.name] });
@@ -98,7 +104,10 @@ describe('registerSchemas', () => {
       `UserSignedUp → subject ${subject} (FULL_TRANSITIVE)`,
       expect.stringMatching(/^ {2}v1 already registered \(id \d+\)$/),
       expect.stringMatching(/^ {2}v2 already registered \(id \d+\)$/),
+      `UserRegisteredForOnboarding → subject ${onboardingSubject} (FULL_TRANSITIVE)`,
+      expect.stringMatching(/^ {2}v1 already registered \(id \d+\)$/),
       `topic ${config.topics.signups.name} exists with 3 partitions`,
+      `topic ${config.topics.onboarding.name} exists with 3 partitions`,
     ]);
     expect(await registry.getAllVersions(subject)).toEqual([1, 2]);
   });
