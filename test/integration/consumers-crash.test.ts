@@ -112,3 +112,25 @@ describe('consumers killed with SIGKILL mid-stream', () => {
     // up after the kills takes most of this bound.
   }, 240_000);
 });
+
+describe('a consumer service process on SIGTERM', () => {
+  it('finishes, commits, leaves its group and exits 0 within the shutdown bound', async () => {
+    const proc = spawnConsumer('email', config);
+    await eventually(() => proc.output().includes('consumer running'), () => proc.output().slice(-500));
+    const signalledAt = Date.now();
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    expect(proc.output()).toContain('shutting down: finishing the record in hand');
+    expect(proc.output()).toContain('email consumer stopped');
+    const admin = api.kafka.admin();
+    await admin.connect();
+    try {
+      const { groups } = await admin.describeGroups([`${config.consumers.groupPrefix}email`]);
+      // Only the instance the crash test left running is still a member.
+      expect(groups[0]!.members).toHaveLength(1);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
