@@ -19,8 +19,7 @@ if (!['list', 'republish'].includes(command ?? '') || !SERVICE_NAMES.includes(se
 
 const config = loadConfigOrExit();
 const kafka = createKafka(config.kafka, createLogger('warn', 'dlq'));
-const groups = consumerGroups(config);
-const group = { email: groups.email, analytics: groups.analytics, onboarding: groups.onboarding, 'onboarding-tracker': groups.onboardingTracker }[service as ServiceName];
+const group = consumerGroups(config)[service as ServiceName];
 const topic = deadLetterTopic(group);
 const admin = kafka.admin();
 await admin.connect();

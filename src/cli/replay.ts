@@ -24,8 +24,7 @@ const config = loadConfigOrExit();
 const logger = createLogger('warn', 'replay');
 const kafka = createKafka(config.kafka, logger);
 const admin = kafka.admin();
-const groups = consumerGroups(config);
-const group = { email: groups.email, analytics: groups.analytics, onboarding: groups.onboarding, 'onboarding-tracker': groups.onboardingTracker }[service as ServiceName];
+const group = consumerGroups(config)[service as ServiceName];
 const topic = service === 'onboarding-tracker' ? config.topics.onboarding.name : config.topics.signups.name;
 
 await admin.connect();

@@ -52,14 +52,14 @@ export function eventCatalog(config: Config): EventContract[] {
   ];
 }
 
-/** The consumer group of each service: a separate processing path each. */
+/** The consumer group of each service, keyed by service name: a separate processing path each. */
 export function consumerGroups(config: Config) {
   const prefix = config.consumers.groupPrefix;
   return {
     email: `${prefix}email`,
     analytics: `${prefix}analytics`,
     onboarding: `${prefix}onboarding`,
-    onboardingTracker: `${prefix}onboarding-tracker`,
+    'onboarding-tracker': `${prefix}onboarding-tracker`,
   } as const;
 }
 

@@ -94,7 +94,7 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
       const store = new OnboardingStateStore(pool);
       await store.init();
       consumer = await runConsumer(
-        onboardingTracker({ groupId: groups.onboardingTracker, topic: onboardingTopic, readerSchema: reader(USER_REGISTERED_FOR_ONBOARDING), store }),
+        onboardingTracker({ groupId: groups['onboarding-tracker'], topic: onboardingTopic, readerSchema: reader(USER_REGISTERED_FOR_ONBOARDING), store }),
         runtime,
       );
       break;

@@ -12,6 +12,7 @@ import {
   type SchemaRegistryClient,
 } from '../../src/registry/client.js';
 import { createLogger } from '../../src/logger.js';
+import { withTimeout } from '../support/kafka.js';
 import { stackConfig } from '../support/stack-env.js';
 
 const schema = {
@@ -119,16 +120,4 @@ describe('Kafka + schema registry round trip', () => {
 
 function probe(sequence: number): StackProbe {
   return { id: randomUUID(), sequence, at: new Date(Date.UTC(2026, 10, 24, 12, 0, 0, sequence)) };
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, progress: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${progress}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
