@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import { consumerGroups } from '../../src/events/catalog.js';
+import { consumerGroups, eventCatalog, topicCatalog } from '../../src/events/catalog.js';
+import { registerSchemas } from '../../src/registry/register-schemas.js';
 import { loadSchemaHistory } from '../../src/events/schema-history.js';
 import { valueSubject } from '../../src/events/subjects.js';
 import { USER_REGISTERED_FOR_ONBOARDING } from '../../src/events/user-registered-for-onboarding.js';
@@ -252,11 +253,19 @@ describe('replays and groups', () => {
 
     const otherSchema = `${config.analytics.dbSchema}_b`;
     const other = { ...config, consumers: { ...config.consumers, groupPrefix: `${config.consumers.groupPrefix}other.` }, analytics: { dbSchema: otherSchema } };
+    // Its own dead-letter topic must exist like every other group's.
+    const admin = api.kafka.admin();
+    await admin.connect();
+    await registerSchemas({ registry: createRegistryClient(config.registry), admin, catalog: eventCatalog(other), topics: topicCatalog(other) });
+    await admin.disconnect();
     const otherGroup = await start('analytics', other);
     const otherStore = new AnalyticsStore(pool, otherSchema);
     try {
       const expected = (await analytics.counts()).total;
-      await eventually(async () => (await otherStore.counts()).total === expected, async () => `other group counted ${(await otherStore.counts()).total} of ${expected}`);
+      await eventually(
+        async () => (await otherStore.counts()).total === expected,
+        async () => `other group counted ${(await otherStore.counts()).total} of ${expected}; its warnings: ${otherGroup.logLines.filter((l) => !l.startsWith('{"level":30')).join('\n').slice(-3000)}; assigned ${JSON.stringify(otherGroup.consumer.assignment())}`,
+      );
     } finally {
       await otherGroup.stop();
       await pool.query(`DROP SCHEMA IF EXISTS ${otherSchema} CASCADE`);

@@ -10,6 +10,13 @@ import { DeadLetterHeaders, deadLetterTopic } from '../../src/kafka/consumer/dea
 import { createIdempotentProducer } from '../../src/kafka/producer.js';
 import { readDeadLetters, republish } from '../../src/operations/dead-letters.js';
 import { groupProgress, moveGroup, ReplayRefusedError, requireIdleGroup } from '../../src/operations/replay.js';
+import { createPool } from '../../src/db/pool.js';
+import { eventCatalog, topicCatalog } from '../../src/events/catalog.js';
+import { loadSchemaHistory } from '../../src/events/schema-history.js';
+import { USER_SIGNED_UP } from '../../src/events/user-signed-up.js';
+import { createRegistryClient, createValueSerializer } from '../../src/registry/client.js';
+import { registerSchemas } from '../../src/registry/register-schemas.js';
+import { registeredSchemaId } from '../../src/registry/schema-id.js';
 import { isolatedConfig, stack, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
 import { receivedMail } from '../support/mail.js';
 import { eventually, startServiceUnderTest, type ServiceUnderTest } from '../support/services.js';
@@ -84,7 +91,7 @@ describe('mail server down', () => {
       await signup(address);
       await eventually(
         async () => (await readDeadLetters(api.kafka, admin, deadLetterTopic(group))).length === 1,
-        () => 'the email dead-lettered after its attempts',
+        () => `the email dead-lettered after its attempts; email service warnings: ${email!.logLines.filter((l) => !l.startsWith('{"level":30')).join('\n').slice(-2000)}`,
       );
     } finally {
       await stack('start', 'smtp');
@@ -107,3 +114,55 @@ describe('mail server down', () => {
     expect(receivedMail(since, new Set([address]))).toHaveLength(1);
   });
 });
+
+describe('a dead letter that cannot be written', () => {
+  it('holds its partition (nothing is skipped) until the dead-letter topic can take it', async () => {
+    const prefix = `${config.consumers.groupPrefix}nodlq.`;
+    const schema = `${config.analytics.dbSchema}_nodlq`;
+    const cfg: Config = {
+      ...config,
+      kafka: { ...config.kafka, produceTimeoutMs: 1000 },
+      consumers: { ...config.consumers, groupPrefix: prefix },
+      analytics: { dbSchema: schema },
+    };
+    const analytics = await startServiceUnderTest('analytics', cfg);
+    const pool = createPool(cfg.database.url);
+    try {
+      const producer = createIdempotentProducer(api.kafka, { lingerMs: 1, deliveryTimeoutMs: 5000 });
+      await producer.connect();
+      // Same key, so the poison record and the next signup share a partition, in that order.
+      const userId = randomUUID();
+      await producer.send({ topic: cfg.topics.signups.name, messages: [{ key: userId, value: Buffer.from('poison') }] });
+      await producer.disconnect();
+      const { userId: blockedUser } = await signupWithKey(userId);
+      await eventually(() => analytics.logLines.some((l) => l.includes('cannot dead-letter the record')), () => 'the failed dead-letter attempt');
+      const counted = async () => (await pool.query(`SELECT 1 FROM ${schema}.counted_users WHERE user_id = $1`, [blockedUser])).rowCount === 1;
+      expect(await counted()).toBe(false);
+
+      const admin2 = api.kafka.admin();
+      await admin2.connect();
+      await registerSchemas({ registry: createRegistryClient(cfg.registry), admin: admin2, catalog: eventCatalog(cfg), topics: topicCatalog(cfg) });
+      await admin2.disconnect();
+      await eventually(counted, () => 'the signup behind the poison record counted once the DLQ exists', 60_000);
+      const letters = await readDeadLetters(api.kafka, admin, deadLetterTopic(`${prefix}analytics`));
+      expect(letters.map((l) => l.value?.toString())).toEqual(['poison']);
+    } finally {
+      await analytics.stop();
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await pool.end();
+    }
+  });
+});
+
+/** A signup whose user id is chosen by the test, written the way the API writes it. */
+async function signupWithKey(userId: string): Promise<{ userId: string }> {
+  const registry = createRegistryClient(config.registry);
+  const topic = config.topics.signups.name;
+  const serializer = createValueSerializer(registry, await registeredSchemaId(registry, `${topic}-value`, loadSchemaHistory(USER_SIGNED_UP).latest));
+  const producer = createIdempotentProducer(api.kafka, { lingerMs: 1, deliveryTimeoutMs: 5000 });
+  await producer.connect();
+  const event = { eventId: randomUUID(), userId, email: 'blocked@example.com', username: 'blocked', occurredAt: new Date(), locale: null };
+  await producer.send({ topic, messages: [{ key: userId, value: await serializer.serialize(topic, event) }] });
+  await producer.disconnect();
+  return { userId };
+}

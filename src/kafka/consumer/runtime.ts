@@ -155,29 +155,38 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
         }
         attempts.delete(recordKey);
       } catch (error) {
+        // Pause only this partition for a back-off, so the poll loop (and with it the group
+        // membership) carries on; throwing makes the runtime seek back to this record.
+        const retryLater = (delayMs: number, failure: unknown): never => {
+          const resume = pause();
+          const timer = setTimeout(() => {
+            retryTimers.delete(timer);
+            resume();
+          }, delayMs);
+          retryTimers.add(timer);
+          throw failure;
+        };
         const decision = decideOnFailure(error, attempt, options.retry);
-        if (decision.action === 'dead-letter') {
-          const dlq = deadLetterMessage({ topic, partition, message }, error, service.groupId, attempt);
-          if (transactional) {
-            await commitInTransaction(topic, partition, message.offset, [dlq], () => deadLetterTopic(service.groupId));
-          } else {
-            await producer.send({ topic: deadLetterTopic(service.groupId), messages: [dlq] });
-          }
-          attempts.delete(recordKey);
-          recordLogger.error({ err: error, attempts: attempt, dlq: deadLetterTopic(service.groupId) }, 'record dead-lettered');
-          return;
+        if (decision.action === 'retry') {
+          attempts.set(recordKey, attempt);
+          recordLogger.warn({ err: error, attempt, retryInMs: decision.delayMs }, 'record failed; retrying after back-off');
+          return retryLater(decision.delayMs, error);
         }
-        attempts.set(recordKey, attempt);
-        recordLogger.warn({ err: error, attempt, retryInMs: decision.delayMs }, 'record failed; retrying after back-off');
-        // Pause only this partition for the back-off, so the poll loop (and with it the
-        // group membership) carries on; throwing makes the runtime seek back to this record.
-        const resume = pause();
-        const timer = setTimeout(() => {
-          retryTimers.delete(timer);
-          resume();
-        }, decision.delayMs);
-        retryTimers.add(timer);
-        throw error;
+        const dlqTopic = deadLetterTopic(service.groupId);
+        const dlq = deadLetterMessage({ topic, partition, message }, error, service.groupId, attempt);
+        try {
+          if (transactional) {
+            await commitInTransaction(topic, partition, message.offset, [dlq], () => dlqTopic);
+          } else {
+            await producer.send({ topic: dlqTopic, messages: [dlq] });
+          }
+        } catch (dlqError) {
+          // The record stays where it is until it can be dead-lettered: nothing is skipped.
+          recordLogger.error({ err: dlqError, dlq: dlqTopic, cause: (error as Error).message }, 'cannot dead-letter the record; retrying');
+          return retryLater(options.retry.maxBackoffMs, dlqError);
+        }
+        attempts.delete(recordKey);
+        recordLogger.error({ err: error, attempts: attempt, dlq: dlqTopic }, 'record dead-lettered');
       }
     },
   });
