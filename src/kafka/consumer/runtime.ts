@@ -81,12 +81,23 @@ export interface RunningConsumer {
 
 const ERR_ASSIGN_PARTITIONS = -175;
 
+interface OutgoingMessage {
+  readonly topic: string;
+  readonly message: KafkaJS.Message;
+}
+
+type RecordOutcome =
+  | { readonly kind: 'done'; readonly outputs: readonly OutgoingMessage[] }
+  | { readonly kind: 'dead-letter'; readonly letter: OutgoingMessage }
+  | { readonly kind: 'retry'; readonly delayMs: number; readonly error: unknown };
+
 export async function runConsumer<T>(service: ConsumerService<T>, options: ConsumerRuntimeOptions): Promise<RunningConsumer> {
   const logger = options.logger.child({ consumerGroup: service.groupId });
   const decoder = new AvroDecoder<T>(options.registry, valueSubject(service.topic), service.readerSchema);
   const attempts = new Map<string, number>();
   const retryTimers = new Set<NodeJS.Timeout>();
   const transactional = options.transactional !== undefined;
+  const dlqTopic = deadLetterTopic(service.groupId);
 
   const consumer = options.kafka.consumer({
     kafkaJS: {
@@ -114,14 +125,20 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   await consumer.connect();
   await consumer.subscribe({ topics: [service.topic] });
 
-  const commitInTransaction = async (topic: string, partition: number, offset: string, records: readonly KafkaJS.Message[], outTopic: (i: number) => string) => {
+  /** Produces `records` and commits the input position (the offset after `lastOffset`) atomically. */
+  const commitInTransaction = async (topic: string, partition: number, lastOffset: string, records: readonly OutgoingMessage[]) => {
     const transaction = await producer.transaction();
     try {
-      for (const [i, record] of records.entries()) await transaction.send({ topic: outTopic(i), messages: [record] });
+      if (records.length > 0) {
+        // One request for the whole batch: awaiting each send would wait for each ack in turn.
+        const byTopic = new Map<string, KafkaJS.Message[]>();
+        for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record.message]);
+        await transaction.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      }
       await transaction.sendOffsets({
         consumer,
         // The committed offset is the next one to read, hence + 1.
-        topics: [{ topic, partitions: [{ partition, offset: String(BigInt(offset) + 1n) }] }],
+        topics: [{ topic, partitions: [{ partition, offset: String(BigInt(lastOffset) + 1n) }] }],
       });
       await transaction.commit();
     } catch (error) {
@@ -130,66 +147,95 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     }
   };
 
-  await consumer.run({
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-    eachMessage: async ({ topic, partition, message, pause }) => {
-      const recordKey = `${topic}/${partition}/${message.offset}`;
-      const attempt = (attempts.get(recordKey) ?? 0) + 1;
-      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-      const recordLogger = logger.child({
-        topic,
-        partition,
-        offset: message.offset,
-        reqId: headers[Headers.requestId],
-        traceparent: headers[Headers.traceparent],
-      });
-      try {
-        const event = await decoder.decode(message.value);
-        const eventLogger = recordLogger.child({ eventId: (event as { eventId?: string }).eventId });
-        const context: RecordContext = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers, attempt, logger: eventLogger };
-        const outputs = (await service.handle(event, context)) ?? [];
-        if (transactional) {
-          await commitInTransaction(topic, partition, message.offset, outputs.map((o) => ({ key: o.key, value: o.value, headers: o.headers ?? {} })), (i) => outputs[i]!.topic);
-        } else if (outputs.length > 0) {
-          throw new Error(`${service.name} returned output records but does not run in transactional mode`);
-        }
-        attempts.delete(recordKey);
-      } catch (error) {
-        // Pause only this partition for a back-off, so the poll loop (and with it the group
-        // membership) carries on; throwing makes the runtime seek back to this record.
-        const retryLater = (delayMs: number, failure: unknown): never => {
-          const resume = pause();
-          const timer = setTimeout(() => {
-            retryTimers.delete(timer);
-            resume();
-          }, delayMs);
-          retryTimers.add(timer);
-          throw failure;
-        };
-        const decision = decideOnFailure(error, attempt, options.retry);
-        if (decision.action === 'retry') {
-          attempts.set(recordKey, attempt);
-          recordLogger.warn({ err: error, attempt, retryInMs: decision.delayMs }, 'record failed; retrying after back-off');
-          return retryLater(decision.delayMs, error);
-        }
-        const dlqTopic = deadLetterTopic(service.groupId);
-        const dlq = deadLetterMessage({ topic, partition, message }, error, service.groupId, attempt);
-        try {
-          if (transactional) {
-            await commitInTransaction(topic, partition, message.offset, [dlq], () => dlqTopic);
-          } else {
-            await producer.send({ topic: dlqTopic, messages: [dlq] });
-          }
-        } catch (dlqError) {
-          // The record stays where it is until it can be dead-lettered: nothing is skipped.
-          recordLogger.error({ err: dlqError, dlq: dlqTopic, cause: (error as Error).message }, 'cannot dead-letter the record; retrying');
-          return retryLater(options.retry.maxBackoffMs, dlqError);
-        }
-        attempts.delete(recordKey);
-        recordLogger.error({ err: error, attempts: attempt, dlq: dlqTopic }, 'record dead-lettered');
+  /** Decodes and handles one record; never throws: the outcome says what the caller must do. */
+  const processRecord = async (topic: string, partition: number, message: KafkaJS.KafkaMessage): Promise<RecordOutcome> => {
+    const recordKey = `${topic}/${partition}/${message.offset}`;
+    const attempt = (attempts.get(recordKey) ?? 0) + 1;
+    const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+    const recordLogger = logger.child({ topic, partition, offset: message.offset, reqId: headers[Headers.requestId], traceparent: headers[Headers.traceparent] });
+    try {
+      const event = await decoder.decode(message.value);
+      const eventLogger = recordLogger.child({ eventId: (event as { eventId?: string }).eventId });
+      const context: RecordContext = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers, attempt, logger: eventLogger };
+      const outputs = (await service.handle(event, context)) ?? [];
+      if (outputs.length > 0 && !transactional) {
+        throw new Error(`${service.name} returned output records but does not run in transactional mode`);
       }
-    },
-  });
+      attempts.delete(recordKey);
+      return { kind: 'done', outputs: outputs.map((o) => ({ topic: o.topic, message: { key: o.key, value: o.value, headers: o.headers ?? {} } })) };
+    } catch (error) {
+      const decision = decideOnFailure(error, attempt, options.retry);
+      if (decision.action === 'retry') {
+        attempts.set(recordKey, attempt);
+        recordLogger.warn({ err: error, attempt, retryInMs: decision.delayMs }, 'record failed; retrying after back-off');
+        return { kind: 'retry', delayMs: decision.delayMs, error };
+      }
+      attempts.delete(recordKey);
+      recordLogger.error({ err: error, attempts: attempt, dlq: dlqTopic }, 'record dead-lettered');
+      return { kind: 'dead-letter', letter: { topic: dlqTopic, message: deadLetterMessage({ topic, partition, message }, error, service.groupId, attempt) } };
+    }
+  };
+
+  // Pause only this partition for a back-off, so the poll loop (and with it the group
+  // membership) carries on; throwing makes the client seek back to the first record not
+  // marked processed.
+  const retryLater = (pause: () => () => void, delayMs: number, failure: unknown): never => {
+    const resume = pause();
+    const timer = setTimeout(() => {
+      retryTimers.delete(timer);
+      resume();
+    }, delayMs);
+    retryTimers.add(timer);
+    throw failure;
+  };
+
+  if (transactional) {
+    // One Kafka transaction per polled batch: every output record and dead letter of the
+    // batch, plus the input position after its last record, commit or abort together.
+    await consumer.run({
+      eachBatch: async ({ batch, resolveOffset, pause }) => {
+        const pending: OutgoingMessage[] = [];
+        let last: string | undefined;
+        const flush = async () => {
+          if (last === undefined) return;
+          try {
+            await commitInTransaction(batch.topic, batch.partition, last, pending);
+          } catch (error) {
+            logger.warn({ err: error, partition: batch.partition }, 'transaction failed; retrying the batch after back-off');
+            return retryLater(pause, options.retry.maxBackoffMs, error);
+          }
+          resolveOffset(last);
+        };
+        for (const message of batch.messages) {
+          const outcome = await processRecord(batch.topic, batch.partition, message);
+          if (outcome.kind === 'retry') {
+            await flush(); // what was handled before the failing record stays handled
+            return retryLater(pause, outcome.delayMs, outcome.error);
+          }
+          pending.push(...(outcome.kind === 'done' ? outcome.outputs : [outcome.letter]));
+          last = message.offset;
+        }
+        await flush();
+      },
+    });
+  } else {
+    await consumer.run({
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      eachMessage: async ({ topic, partition, message, pause }) => {
+        const outcome = await processRecord(topic, partition, message);
+        if (outcome.kind === 'retry') return retryLater(pause, outcome.delayMs, outcome.error);
+        if (outcome.kind === 'dead-letter') {
+          try {
+            await producer.send({ topic: outcome.letter.topic, messages: [outcome.letter.message] });
+          } catch (error) {
+            // The record stays where it is until it can be dead-lettered: nothing is skipped.
+            logger.error({ err: error, dlq: dlqTopic, partition, offset: message.offset }, 'cannot dead-letter the record; retrying');
+            retryLater(pause, options.retry.maxBackoffMs, error);
+          }
+        }
+      },
+    });
+  }
   logger.info({ topic: service.topic, transactional }, `${service.name} consumer running`);
 
   return {
