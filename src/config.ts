@@ -76,6 +76,14 @@ export const EnvSchema = Type.Object({
   }),
   MAIL_FROM: Type.String({ default: 'Signup Pipeline <welcome@signup-pipeline.invalid>', minLength: 3 }),
 
+  SERVICE_HTTP_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description: "the consumer service's health and metrics port (default: email 9101, analytics 9102, onboarding 9103, onboarding-tracker 9104; 0 picks a free one)",
+    }),
+  ),
+
   API_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   API_PORT: port(3000, 'the API port (0 picks a free one)'),
   API_BODY_LIMIT_BYTES: Type.Integer({ default: 4096, minimum: 256, maximum: 1_048_576 }),
@@ -115,6 +123,8 @@ export interface Config {
   };
   readonly mail: { readonly smtpUrl: string; readonly from: string };
   readonly analytics: { readonly dbSchema: string };
+  /** Health and metrics listener of a consumer service process; port undefined = the service's default. */
+  readonly serviceHttp: { readonly host: string; readonly port: number | undefined };
   readonly shutdownTimeoutMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
 }
@@ -168,6 +178,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     analytics: { dbSchema: env.ANALYTICS_DB_SCHEMA },
+    serviceHttp: { host: env.API_HOST, port: env.SERVICE_HTTP_PORT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     logLevel: env.LOG_LEVEL,
   };

@@ -11,6 +11,8 @@ import type { Logger } from '../logger.js';
 import { registerErrorHandlers } from './plugins/error-handler.js';
 import type { Check } from './readiness.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
+import type { ApiMetrics, Registry } from '../observability/metrics.js';
 import { signupRoute } from './routes/signup.js';
 
 export interface AppDependencies {
@@ -18,6 +20,7 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly publisher: EventPublisher<UserSignedUp>;
   readonly readinessChecks: Record<string, Check>;
+  readonly metrics: { readonly registry: Registry; readonly http: ApiMetrics['httpSeconds'] };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -66,6 +69,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   registerErrorHandlers(app);
+  await app.register(metricsRoute, deps.metrics);
   await app.register(healthRoutes, { checks: deps.readinessChecks });
   await app.register(signupRoute, { publisher: deps.publisher });
   return app;

@@ -8,6 +8,7 @@ import { createKafka } from '../kafka/client.js';
 import { EventPublisher } from '../kafka/event-publisher.js';
 import { createIdempotentProducer } from '../kafka/producer.js';
 import type { Logger } from '../logger.js';
+import { apiMetrics, createMetricsRegistry, librdkafkaStatsCallback } from '../observability/metrics.js';
 import { createRegistryClient } from '../registry/client.js';
 import { buildApp } from './app.js';
 import { kafkaTopicCheck, registryCheck } from './readiness.js';
@@ -25,9 +26,12 @@ export interface RunningApi {
 
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const kafka = createKafka(config.kafka, logger);
+  const registry = createMetricsRegistry('api');
+  const metrics = apiMetrics(registry);
   const producer = createIdempotentProducer(kafka, {
     lingerMs: config.kafka.lingerMs,
     deliveryTimeoutMs: config.kafka.produceTimeoutMs,
+    statsCallback: librdkafkaStatsCallback(registry, 'api-producer'),
   });
   // librdkafka connects lazily and reconnects by itself: a broker that is down now makes
   // requests answer 503 until it returns, it does not stop the API from starting.
@@ -42,6 +46,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     topic,
     schema: loadSchemaHistory(USER_SIGNED_UP).latest,
     logger,
+    metrics,
   });
   const resolving = publisher.resolveSchema();
 
@@ -49,6 +54,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     config: config.api,
     logger,
     publisher,
+    metrics: { registry, http: metrics.httpSeconds },
     readinessChecks: {
       kafka: kafkaTopicCheck(admin, topic, READINESS_TIMEOUT_MS),
       registry: registryCheck(config.registry.url, READINESS_TIMEOUT_MS),

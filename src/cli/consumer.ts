@@ -3,6 +3,7 @@
 // the group, exit 0 within SHUTDOWN_TIMEOUT_MS.
 import closeWithGrace from 'close-with-grace';
 import { createLogger } from '../logger.js';
+import { DEFAULT_SERVICE_PORTS, startHealthServer } from '../services/health-server.js';
 import { SERVICE_NAMES, startService, type ServiceName } from '../services/start-service.js';
 import { loadConfigOrExit } from './load-config.js';
 
@@ -14,11 +15,22 @@ if (!SERVICE_NAMES.includes(name as ServiceName)) {
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel, name!);
+const startedAt = Date.now();
 const service = await startService(name as ServiceName, config, logger);
+const health = await startHealthServer({
+  consumer: service.consumer,
+  registry: service.metrics,
+  logger,
+  host: config.serviceHttp.host,
+  port: config.serviceHttp.port ?? DEFAULT_SERVICE_PORTS[name as ServiceName],
+  startedAt,
+});
+logger.info({ url: health.url }, 'health and metrics listening');
 
 closeWithGrace({ delay: config.shutdownTimeoutMs, logger: { error: (m: unknown) => logger.error(m) } }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'fatal error; shutting down');
   logger.info({ signal }, 'shutting down: finishing the record in hand, committing, leaving the group');
+  await health.app.close();
   await service.stop();
   logger.flush();
 });

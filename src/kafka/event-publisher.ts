@@ -5,6 +5,7 @@ import type { AvroSerializer } from '@confluentinc/schemaregistry';
 import { valueSubject } from '../events/subjects.js';
 import type { SchemaVersion } from '../events/schema-history.js';
 import type { Logger } from '../logger.js';
+import type { ApiMetrics } from '../observability/metrics.js';
 import { createValueSerializer, type SchemaRegistryClient } from '../registry/client.js';
 import { registeredSchemaId } from '../registry/schema-id.js';
 import { UnavailableError } from './errors.js';
@@ -19,6 +20,7 @@ export interface EventPublisherOptions {
   readonly logger: Logger;
   /** Pause between attempts to resolve the schema id while the registry is unreachable. */
   readonly resolveRetryMs?: number;
+  readonly metrics?: Pick<ApiMetrics, 'produceSeconds' | 'produceErrors'>;
 }
 
 export class EventPublisher<T> {
@@ -72,13 +74,17 @@ export class EventPublisher<T> {
       throw new UnavailableError('schema-registry', `cannot publish yet: ${this.schemaProblem}`);
     }
     const bytes = await serializer.serialize(this.options.topic, value);
+    const labels = { topic: this.options.topic };
+    const stopTimer = this.options.metrics?.produceSeconds.startTimer(labels);
     try {
       const [metadata] = await this.options.producer.send({
         topic: this.options.topic,
         messages: [{ key, value: bytes, headers }],
       });
+      stopTimer?.();
       return metadata!;
     } catch (error) {
+      this.options.metrics?.produceErrors.inc(labels);
       // Every produce failure here is Kafka's state, not the caller's input: a timeout, a
       // full local queue, an unknown topic. The caller may retry the same request safely.
       throw new UnavailableError('kafka', `Kafka did not acknowledge the event: ${(error as Error).message}`, {

@@ -2,6 +2,7 @@
 // a retried send can neither duplicate nor reorder a record within a partition, and an
 // acknowledged record is on every in-sync replica.
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import { KAFKA_STATS_INTERVAL_MS } from '../observability/metrics.js';
 import type { Kafka } from './client.js';
 
 export type Producer = KafkaJS.Producer;
@@ -12,6 +13,8 @@ export interface ProducerTuning {
   readonly lingerMs: number;
   /** Upper bound on a send: past it the send fails instead of waiting for a broker. */
   readonly deliveryTimeoutMs: number;
+  /** Receives librdkafka's statistics every KAFKA_STATS_INTERVAL_MS (see observability/metrics). */
+  readonly statsCallback?: (event: { message: string }) => void;
 }
 
 export function createIdempotentProducer(kafka: Kafka, tuning: ProducerTuning): Producer {
@@ -28,5 +31,6 @@ export function createIdempotentProducer(kafka: Kafka, tuning: ProducerTuning): 
     // Java-compatible key hashing (murmur2), so a key maps to the same partition whichever
     // client produced it. The KafkaJS layer sets it too; this states the guarantee.
     partitioner: 'murmur2_random',
+    ...(tuning.statsCallback ? { stats_cb: tuning.statsCallback, 'statistics.interval.ms': KAFKA_STATS_INTERVAL_MS } : {}),
   });
 }

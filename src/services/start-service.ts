@@ -11,6 +11,7 @@ import { USER_SIGNED_UP } from '../events/user-signed-up.js';
 import { createKafka } from '../kafka/client.js';
 import { runConsumer, transactionalIdFor, type RunningConsumer } from '../kafka/consumer/runtime.js';
 import type { Logger } from '../logger.js';
+import { consumerMetrics, createMetricsRegistry, librdkafkaStatsCallback, type Registry } from '../observability/metrics.js';
 import { createRegistryClient, createValueSerializer } from '../registry/client.js';
 import { registeredSchemaId } from '../registry/schema-id.js';
 import { analyticsService } from './analytics/service.js';
@@ -27,6 +28,7 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 export interface RunningService {
   readonly name: ServiceName;
   readonly consumer: RunningConsumer;
+  readonly metrics: Registry;
   stop(): Promise<void>;
 }
 
@@ -38,12 +40,15 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
   const onboardingTopic = config.topics.onboarding.name;
   // Each service reads its input contract as the newest version this build knows.
   const reader = (event: string) => loadSchemaHistory(event).latest.schema;
+  const metrics = createMetricsRegistry(name);
   const runtime = {
     kafka,
     registry,
     logger,
     retry: config.consumers.retry,
     produceTimeoutMs: config.kafka.produceTimeoutMs,
+    metrics: consumerMetrics(metrics),
+    statsCallback: librdkafkaStatsCallback(metrics, `${name}-consumer`),
   };
   const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -104,6 +109,7 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
   return {
     name,
     consumer,
+    metrics,
     async stop() {
       await consumer.stop();
       for (const cleanup of cleanups.reverse()) await cleanup();

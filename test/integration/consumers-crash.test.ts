@@ -115,22 +115,56 @@ describe('consumers killed with SIGKILL mid-stream', () => {
 
 describe('a consumer service process on SIGTERM', () => {
   it('finishes, commits, leaves its group and exits 0 within the shutdown bound', async () => {
-    const proc = spawnConsumer('email', config);
-    await eventually(() => proc.output().includes('consumer running'), () => proc.output().slice(-500));
-    const signalledAt = Date.now();
-    proc.child.kill('SIGTERM');
-    expect(await proc.exited).toBe(0);
-    expect(Date.now() - signalledAt).toBeLessThan(10_000);
-    expect(proc.output()).toContain('shutting down: finishing the record in hand');
-    expect(proc.output()).toContain('email consumer stopped');
     const admin = api.kafka.admin();
     await admin.connect();
+    const members = async () => (await admin.describeGroups([`${config.consumers.groupPrefix}email`])).groups[0]!.members.length;
     try {
-      // Once the group has rebalanced, only the instance the crash test left running is a member.
-      const members = async () => (await admin.describeGroups([`${config.consumers.groupPrefix}email`])).groups[0]!.members.length;
-      await eventually(async () => (await members()) === 1, async () => `${await members()} members`);
+      const proc = spawnConsumer('email', config);
+      await eventually(() => proc.output().includes('consumer running'), () => proc.output().slice(-500));
+      // It joined next to the instance the crash test left running.
+      await eventually(async () => (await members()) === 2, async () => `${await members()} members`);
+      const signalledAt = Date.now();
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(10_000);
+      expect(proc.output()).toContain('shutting down: finishing the record in hand');
+      expect(proc.output()).toContain('email consumer stopped');
+      // It left the group rather than waiting to be timed out of it.
+      await eventually(async () => (await members()) < 2, async () => `${await members()} members`, 5000);
     } finally {
       await admin.disconnect();
     }
   });
 });
+
+describe('a consumer service process', () => {
+  it('serves liveness, readiness with its partitions, and Prometheus metrics with lag per partition', async () => {
+    const proc = running.get('analytics')!;
+    const url = await healthUrlOf(proc);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { ready: boolean; partitions: string[] };
+    expect(body.ready).toBe(true);
+    expect(body.partitions).toHaveLength(config.topics.signups.partitions);
+    // librdkafka reports its statistics every 5 s.
+    await eventually(async () => (await (await fetch(`${url}/metrics`)).text()).includes('kafka_consumer_lag{'), () => 'lag gauges', 20_000);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/consumer_records_handled_total\{[^}]*group="[^"]+analytics"[^}]*\} \d+/);
+    expect(metrics).toMatch(/kafka_consumer_lag\{[^}]*partition="0"[^}]*\} \d+/);
+    expect(metrics).toMatch(/consumer_handler_duration_seconds_bucket/);
+    expect(metrics).toMatch(/kafka_broker_rtt_seconds\{/);
+  });
+});
+
+async function healthUrlOf(proc: ChildUnderTest): Promise<string> {
+  let url: string | undefined;
+  await eventually(
+    () => {
+      url = /"url":"(http:\/\/[^"]+)","msg":"health and metrics listening"/.exec(proc.output())?.[1];
+      return url !== undefined;
+    },
+    () => proc.output().slice(-500),
+  );
+  return url!;
+}

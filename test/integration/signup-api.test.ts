@@ -225,6 +225,18 @@ describe('health and documentation', () => {
   });
 });
 
+describe('metrics', () => {
+  it('exposes request latency by route and status, and produce latency, in Prometheus format', async () => {
+    const response = await api.app.inject({ method: 'GET', url: '/metrics' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    expect(response.body).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/signup"[^}]*status_code="201"[^}]*\} [1-9]\d*/);
+    expect(response.body).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/signup"[^}]*status_code="400"[^}]*\} [1-9]\d*/);
+    expect(response.body).toMatch(new RegExp(`kafka_produce_duration_seconds_count\\{[^}]*topic="${api.config.topics.signups.name}"[^}]*\\} ${accepted.length}`));
+    expect(response.body).toContain('process_resident_memory_bytes');
+  });
+});
+
 describe('logs', () => {
   it('carry a request id on every request line and no raw email address anywhere', () => {
     const lines = api.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);

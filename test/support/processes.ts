@@ -23,6 +23,7 @@ export function envFor(config: Config): NodeJS.ProcessEnv {
     ANALYTICS_DB_SCHEMA: config.analytics.dbSchema,
     SMTP_URL: config.mail.smtpUrl,
     LOG_LEVEL: 'info',
+    SERVICE_HTTP_PORT: '0',
   };
 }
 

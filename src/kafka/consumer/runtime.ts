@@ -12,6 +12,7 @@ import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { Headers } from '../../events/headers.js';
 import type { Logger } from '../../logger.js';
 import type { SchemaRegistryClient } from '../../registry/client.js';
+import { KAFKA_STATS_INTERVAL_MS, type ConsumerMetrics } from '../../observability/metrics.js';
 import { valueSubject } from '../../events/subjects.js';
 import type { Kafka } from '../client.js';
 import { createIdempotentProducer, type Producer } from '../producer.js';
@@ -70,6 +71,9 @@ export interface ConsumerRuntimeOptions {
   readonly transactional?: { readonly transactionalId: string };
   /** Partitions handled concurrently (ordering still holds within each partition). */
   readonly partitionsConsumedConcurrently?: number;
+  readonly metrics?: ConsumerMetrics;
+  /** Receives librdkafka's statistics of the consumer (see observability/metrics). */
+  readonly statsCallback?: (event: { message: string }) => void;
 }
 
 export interface RunningConsumer {
@@ -77,6 +81,8 @@ export interface RunningConsumer {
   stop(): Promise<void>;
   /** Partitions currently assigned to this instance. */
   assignment(): KafkaJS.TopicPartition[];
+  /** When librdkafka last reported statistics: its threads are alive and polling. */
+  lastStatsAt(): number | undefined;
 }
 
 const ERR_ASSIGN_PARTITIONS = -175;
@@ -98,6 +104,12 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   const retryTimers = new Set<NodeJS.Timeout>();
   const transactional = options.transactional !== undefined;
   const dlqTopic = deadLetterTopic(service.groupId);
+  const labels = { group: service.groupId, topic: service.topic };
+  let lastStatsAt: number | undefined;
+  const onStats = (event: { message: string }) => {
+    lastStatsAt = Date.now();
+    options.statsCallback?.(event);
+  };
 
   const consumer = options.kafka.consumer({
     kafkaJS: {
@@ -111,6 +123,8 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       readUncommitted: !service.readCommitted,
     },
     ...(service.storedOffsets ? { rebalance_cb: startFromStoredOffsets(service, logger) } : {}),
+    stats_cb: onStats,
+    'statistics.interval.ms': KAFKA_STATS_INTERVAL_MS,
   });
 
   // Dead letters and transactional output share one producer per consumer process.
@@ -153,6 +167,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     const attempt = (attempts.get(recordKey) ?? 0) + 1;
     const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
     const recordLogger = logger.child({ topic, partition, offset: message.offset, reqId: headers[Headers.requestId], traceparent: headers[Headers.traceparent] });
+    const stopTimer = options.metrics?.handlerSeconds.startTimer(labels);
     try {
       const event = await decoder.decode(message.value);
       const eventLogger = recordLogger.child({ eventId: (event as { eventId?: string }).eventId });
@@ -162,15 +177,19 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
         throw new Error(`${service.name} returned output records but does not run in transactional mode`);
       }
       attempts.delete(recordKey);
+      stopTimer?.();
+      options.metrics?.handled.inc(labels);
       return { kind: 'done', outputs: outputs.map((o) => ({ topic: o.topic, message: { key: o.key, value: o.value, headers: o.headers ?? {} } })) };
     } catch (error) {
       const decision = decideOnFailure(error, attempt, options.retry);
       if (decision.action === 'retry') {
+        options.metrics?.retried.inc(labels);
         attempts.set(recordKey, attempt);
         recordLogger.warn({ err: error, attempt, retryInMs: decision.delayMs }, 'record failed; retrying after back-off');
         return { kind: 'retry', delayMs: decision.delayMs, error };
       }
       attempts.delete(recordKey);
+      options.metrics?.deadLettered.inc(labels);
       recordLogger.error({ err: error, attempts: attempt, dlq: dlqTopic }, 'record dead-lettered');
       return { kind: 'dead-letter', letter: { topic: dlqTopic, message: deadLetterMessage({ topic, partition, message }, error, service.groupId, attempt) } };
     }
@@ -240,6 +259,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
 
   return {
     assignment: () => consumer.assignment(),
+    lastStatsAt: () => lastStatsAt,
     async stop() {
       for (const timer of retryTimers) clearTimeout(timer);
       await consumer.disconnect(); // finishes the record in hand, commits stored offsets, leaves the group

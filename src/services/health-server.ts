@@ -1,0 +1,40 @@
+// The small HTTP listener every consumer service process runs: liveness, readiness and
+// Prometheus metrics, for an orchestrator and a scraper.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { RunningConsumer } from '../kafka/consumer/runtime.js';
+import { KAFKA_STATS_INTERVAL_MS, type Registry } from '../observability/metrics.js';
+import type { Logger } from '../logger.js';
+import type { FastifyBaseLogger } from 'fastify';
+
+/** librdkafka reports statistics every interval; three missed reports mean it is stuck. */
+const STALE_AFTER_MS = 3 * KAFKA_STATS_INTERVAL_MS;
+
+export const DEFAULT_SERVICE_PORTS = { email: 9101, analytics: 9102, onboarding: 9103, 'onboarding-tracker': 9104 } as const;
+
+export async function startHealthServer(options: {
+  readonly consumer: RunningConsumer;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly host: string;
+  readonly port: number;
+  readonly startedAt: number;
+}): Promise<{ app: FastifyInstance; url: string }> {
+  const { consumer, registry } = options;
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, disableRequestLogging: true });
+  const statsAge = () => Date.now() - (consumer.lastStatsAt() ?? options.startedAt);
+
+  app.get('/healthz', async (_request, reply) => {
+    const age = statsAge();
+    const live = age < STALE_AFTER_MS;
+    return reply.code(live ? 200 : 503).send({ live, lastKafkaStatsAgeMs: age });
+  });
+  app.get('/readyz', async (_request, reply) => {
+    const partitions = consumer.assignment().map((tp) => `${tp.topic}/${tp.partition}`);
+    const ready = partitions.length > 0 && statsAge() < STALE_AFTER_MS;
+    // Not ready without partitions: an instance beyond the partition count waits as a spare.
+    return reply.code(ready ? 200 : 503).send({ ready, partitions, lastKafkaStatsAgeMs: statsAge() });
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  const url = await app.listen({ host: options.host, port: options.port });
+  return { app, url };
+}
