@@ -128,6 +128,27 @@ describe('a signup flows to every service', () => {
   });
 });
 
+describe('trace context', () => {
+  it('lets one signup be followed by its trace id from the HTTP request through every service', async () => {
+    const traceId = randomUUID().replaceAll('-', '');
+    const email = `traced-${randomUUID().slice(0, 8)}@example.com`;
+    const { userId } = await signup(email, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    const linesWith = (lines: readonly string[], msg: string) =>
+      lines.map((l) => JSON.parse(l) as { msg: string; traceparent?: string; userId?: string }).filter((l) => l.msg === msg && l.traceparent?.includes(traceId));
+    const steps: Array<[string, string]> = [
+      ['email', 'welcome email sent'],
+      ['analytics', 'signup counted'],
+      ['onboarding', 'enrolling user in onboarding'],
+      ['onboarding-tracker', 'onboarding state recorded'],
+    ];
+    for (const [service, msg] of steps) {
+      await eventually(() => linesWith(services.get(service)!.logLines, msg).length > 0, () => `${service}: "${msg}" with trace ${traceId}`);
+      expect(linesWith(services.get(service)!.logLines, msg)[0]!.userId).toBe(userId);
+    }
+    expect(linesWith(api.logLines, 'signup accepted')).toHaveLength(1);
+  });
+});
+
 describe('records that cannot be handled', () => {
   it('dead-letters garbage, an unknown schema id and a wrong magic byte in every group, and handles the next record', async () => {
     const producer = api.kafka.producer({ kafkaJS: { idempotent: true, acks: -1 } });

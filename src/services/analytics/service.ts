@@ -29,7 +29,7 @@ export function analyticsService(options: AnalyticsServiceOptions): ConsumerServ
         },
         { groupId, topic, partition, nextOffset: String(BigInt(offset) + 1n) },
       );
-      logger.debug({ userId: event.userId, outcome }, 'signup counted');
+      logger.info({ userId: event.userId, outcome }, 'signup counted');
     },
     storedOffsets: (partitions) => store.positions(groupId, topic, partitions),
   };
