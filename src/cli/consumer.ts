@@ -24,6 +24,7 @@ const health = await startHealthServer({
   host: config.serviceHttp.host,
   port: config.serviceHttp.port ?? DEFAULT_SERVICE_PORTS[name as ServiceName],
   startedAt,
+  extraRoutes: service.httpRoutes,
 });
 logger.info({ url: health.url }, 'health and metrics listening');
 

@@ -18,6 +18,7 @@ export async function startHealthServer(options: {
   readonly host: string;
   readonly port: number;
   readonly startedAt: number;
+  readonly extraRoutes?: ((app: FastifyInstance) => Promise<void>) | undefined;
 }): Promise<{ app: FastifyInstance; url: string }> {
   const { consumer, registry } = options;
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, disableRequestLogging: true });
@@ -35,6 +36,7 @@ export async function startHealthServer(options: {
     return reply.code(ready ? 200 : 503).send({ ready, partitions, lastKafkaStatsAgeMs: statsAge() });
   });
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  if (options.extraRoutes) await options.extraRoutes(app);
   const url = await app.listen({ host: options.host, port: options.port });
   return { app, url };
 }

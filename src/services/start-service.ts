@@ -10,7 +10,9 @@ import { USER_REGISTERED_FOR_ONBOARDING } from '../events/user-registered-for-on
 import { USER_SIGNED_UP } from '../events/user-signed-up.js';
 import { createKafka } from '../kafka/client.js';
 import { runConsumer, transactionalIdFor, type RunningConsumer } from '../kafka/consumer/runtime.js';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
+import { dashboardData, dashboardRoutes } from './analytics/dashboard/routes.js';
 import { consumerMetrics, createMetricsRegistry, librdkafkaStatsCallback, type Registry } from '../observability/metrics.js';
 import { createRegistryClient, createValueSerializer } from '../registry/client.js';
 import { registeredSchemaId } from '../registry/schema-id.js';
@@ -29,6 +31,8 @@ export interface RunningService {
   readonly name: ServiceName;
   readonly consumer: RunningConsumer;
   readonly metrics: Registry;
+  /** Extra routes for the service's HTTP listener (the analytics dashboard). */
+  readonly httpRoutes?: (app: FastifyInstance) => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +57,7 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
   const cleanups: Array<() => Promise<void> | void> = [];
 
   let consumer: RunningConsumer;
+  let httpRoutes: RunningService['httpRoutes'];
   switch (name) {
     case 'email': {
       const pool = createPool(config.database.url);
@@ -76,6 +81,17 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
         analyticsService({ groupId: groups.analytics, topic: signupsTopic, readerSchema: reader(USER_SIGNED_UP), store }),
         runtime,
       );
+      const admin = kafka.admin();
+      await admin.connect();
+      cleanups.push(() => admin.disconnect());
+      const lagSources = SERVICE_NAMES.map((service) => ({
+        service,
+        groupId: groups[service],
+        topic: service === 'onboarding-tracker' ? onboardingTopic : signupsTopic,
+      }));
+      httpRoutes = async (app) => {
+        await app.register(dashboardRoutes, { data: () => dashboardData(store, admin, lagSources) });
+      };
       break;
     }
     case 'onboarding': {
@@ -110,6 +126,7 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
     name,
     consumer,
     metrics,
+    ...(httpRoutes ? { httpRoutes } : {}),
     async stop() {
       await consumer.stop();
       for (const cleanup of cleanups.reverse()) await cleanup();

@@ -50,6 +50,7 @@ export class AnalyticsStore {
       `CREATE SCHEMA IF NOT EXISTS ${s};
        CREATE TABLE IF NOT EXISTS ${s}.counted_users (
          user_id uuid PRIMARY KEY, event_id uuid NOT NULL, occurred_at timestamptz NOT NULL, email_domain text NOT NULL);
+       CREATE INDEX IF NOT EXISTS counted_users_occurred_at ON ${s}.counted_users (occurred_at);
        CREATE TABLE IF NOT EXISTS ${s}.signup_totals (
          singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), signups bigint NOT NULL);
        CREATE TABLE IF NOT EXISTS ${s}.signups_hourly (hour timestamptz PRIMARY KEY, signups bigint NOT NULL);
@@ -132,6 +133,31 @@ export class AnalyticsStore {
         byDomain: toRecord(byDomain.rows),
       };
     });
+  }
+
+  /** Signups per minute over the last `minutes` minutes (UTC minute → count), oldest first. */
+  async signupsPerMinute(minutes: number): Promise<Array<{ minute: string; signups: number }>> {
+    const { rows } = await asDependencyErrors(() =>
+      this.pool.query<{ minute: string; signups: string }>(
+        `SELECT to_char(date_trunc('minute', occurred_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI"Z"') AS minute, count(*) AS signups
+           FROM ${this.s}.counted_users
+          WHERE occurred_at > now() - make_interval(mins => $1)
+          GROUP BY 1 ORDER BY 1`,
+        [minutes],
+      ),
+    );
+    return rows.map((r) => ({ minute: r.minute, signups: Number(r.signups) }));
+  }
+
+  /** Of the users counted here, how many the onboarding tracker has recorded as started. */
+  async onboardingStarted(): Promise<number> {
+    const { rows } = await asDependencyErrors(() =>
+      this.pool.query<{ started: string }>(
+        `SELECT count(*) AS started FROM ${this.s}.counted_users c
+          WHERE EXISTS (SELECT 1 FROM onboarding_state o WHERE o.user_id = c.user_id)`,
+      ),
+    );
+    return Number(rows[0]?.started ?? 0);
   }
 
   /** Empties the counts and the saved positions: the next run replays the topic from the beginning. */
