@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { continueTrace, traceIdOf } from '../../src/api/trace-context.js';
+import { continueTrace, traceIdOf } from '../../src/observability/trace-context.js';
 
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 

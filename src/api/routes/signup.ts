@@ -6,7 +6,7 @@ import { maskEmail } from '../../logger.js';
 import { ErrorResponse } from '../schemas/errors.js';
 import { SignupAccepted, SignupHeaders, SignupRequest } from '../schemas/signup.js';
 import { createSignupEvent } from '../signup-event.js';
-import { continueTrace } from '../trace-context.js';
+import { continueTrace } from '../../observability/trace-context.js';
 
 export interface SignupRouteOptions {
   readonly publisher: EventPublisher<UserSignedUp>;

@@ -5,6 +5,7 @@ import type { AvroSerializer } from '@confluentinc/schemaregistry';
 import { Headers } from '../../events/headers.js';
 import type { UserSignedUp } from '../../events/user-signed-up.js';
 import type { ConsumerService } from '../../kafka/consumer/runtime.js';
+import { continueTrace } from '../../observability/trace-context.js';
 import { enrolmentFor } from './enrolment.js';
 
 export interface OnboardingServiceOptions {
@@ -25,10 +26,11 @@ export function onboardingService(options: OnboardingServiceOptions): ConsumerSe
     async handle(signup, { headers, logger }) {
       const enrolment = enrolmentFor(signup);
       logger.info({ userId: signup.userId, enrolmentId: enrolment.eventId }, 'enrolling user in onboarding');
-      // The trace and request ids travel on, so one signup can be followed end to end.
-      const passOn = Object.fromEntries(
-        [Headers.requestId, Headers.traceparent].filter((h) => headers[h] !== undefined).map((h) => [h, headers[h]!]),
-      );
+      // The request id travels on and the trace continues (same trace id, a new span for
+      // this hop), so one signup can be followed end to end.
+      const passOn: Record<string, string> = { [Headers.traceparent]: continueTrace(headers[Headers.traceparent]) };
+      const requestId = headers[Headers.requestId];
+      if (requestId) passOn[Headers.requestId] = requestId;
       return [
         {
           topic: options.outputTopic,
