@@ -1,6 +1,7 @@
 // What the live dashboard shows, gathered in one call: signups per minute, totals, top
 // email domains, the onboarding funnel, and each service's consumer lag.
-import { IsolationLevel, type KafkaJS } from '@confluentinc/kafka-javascript';
+// Through the KafkaJS namespace: Node's ESM loader cannot see the package's other named exports.
+import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { AnalyticsStore } from '../store.js';
 
 export interface DashboardData {
@@ -42,7 +43,7 @@ export async function dashboardData(store: AnalyticsStore, admin: KafkaJS.Admin,
 /** Records between a group's committed position and the end of each partition, summed. */
 async function groupLag(admin: KafkaJS.Admin, { groupId, topic }: LagSource): Promise<number> {
   const [ends, committed] = await Promise.all([
-    admin.fetchTopicOffsets(topic, { timeout: 2000, isolationLevel: IsolationLevel.READ_UNCOMMITTED }),
+    admin.fetchTopicOffsets(topic, { timeout: 2000, isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED }),
     admin.fetchOffsets({ groupId, topics: [topic], timeout: 2000 }),
   ]);
   const positions = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
