@@ -13,6 +13,8 @@ export interface ProducerTuning {
   readonly lingerMs: number;
   /** Upper bound on a send: past it the send fails instead of waiting for a broker. */
   readonly deliveryTimeoutMs: number;
+  /** Makes the producer transactional (consume-transform-produce); one transaction at a time. */
+  readonly transactionalId?: string;
   /** Receives librdkafka's statistics every KAFKA_STATS_INTERVAL_MS (see observability/metrics). */
   readonly statsCallback?: (event: { message: string }) => void;
 }
@@ -20,7 +22,11 @@ export interface ProducerTuning {
 export function createIdempotentProducer(kafka: Kafka, tuning: ProducerTuning): Producer {
   return kafka.producer({
     // The KafkaJS-compatible layer leaves idempotence off unless asked (unlike the Java client).
-    kafkaJS: { idempotent: true, acks: -1 },
+    kafkaJS: {
+      idempotent: true,
+      acks: -1,
+      ...(tuning.transactionalId ? { transactionalId: tuning.transactionalId, maxInFlightRequests: 1 } : {}),
+    },
     'linger.ms': tuning.lingerMs,
     'message.timeout.ms': tuning.deliveryTimeoutMs,
     // A broker thread checks its queued messages' timeouts only when it wakes, and while the

@@ -128,13 +128,11 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   });
 
   // Dead letters and transactional output share one producer per consumer process.
-  const producer: Producer = transactional
-    ? options.kafka.producer({
-        kafkaJS: { transactionalId: options.transactional!.transactionalId, idempotent: true, acks: -1, maxInFlightRequests: 1 },
-        'message.timeout.ms': options.produceTimeoutMs,
-        'reconnect.backoff.max.ms': 1000,
-      })
-    : createIdempotentProducer(options.kafka, { lingerMs: 5, deliveryTimeoutMs: options.produceTimeoutMs });
+  const producer: Producer = createIdempotentProducer(options.kafka, {
+    lingerMs: 5,
+    deliveryTimeoutMs: options.produceTimeoutMs,
+    ...(options.transactional ? { transactionalId: options.transactional.transactionalId } : {}),
+  });
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topics: [service.topic] });
