@@ -1,0 +1,217 @@
+// The signup-path benchmark, all in one run so that ratios hold on a noisy 2-core machine:
+// our API, the tutorial baseline (Express + kafkajs + JSON) and the bare-Fastify ceiling at
+// several concurrencies; the raw producer ceiling; one-at-a-time latency; the API's peak RSS.
+// Servers run pinned to CPU 0, this load generator to CPU 1 (scripts/bench does the pinning).
+// Results: bench/results/signup-<time>.json and docs/BENCHMARKS.md.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import autocannon from 'autocannon';
+import { loadConfig } from '../src/config.js';
+import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
+import { loadSchemaHistory } from '../src/events/schema-history.js';
+import { USER_SIGNED_UP } from '../src/events/user-signed-up.js';
+import { createKafka } from '../src/kafka/client.js';
+import { createIdempotentProducer } from '../src/kafka/producer.js';
+import { createLogger } from '../src/logger.js';
+import { createRegistryClient, createValueSerializer } from '../src/registry/client.js';
+import { registerSchemas } from '../src/registry/register-schemas.js';
+import { registeredSchemaId } from '../src/registry/schema-id.js';
+
+const root = new URL('../', import.meta.url).pathname;
+const CONCURRENCIES = [1, 16, 64, 256];
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const run = randomUUID().slice(0, 8);
+const config = loadConfig({ ...process.env, SIGNUP_TOPIC: `bench-signups-${run}`, ONBOARDING_TOPIC: `bench-onboarding-${run}`, CONSUMER_GROUP_PREFIX: `bench-${run}.`, LOG_LEVEL: 'warn' });
+const baselineTopic = `bench-baseline-${run}`;
+const logger = createLogger('warn', 'bench');
+const kafka = createKafka(config.kafka, logger);
+
+interface LoadResult {
+  readonly system: string;
+  readonly connections: number;
+  readonly requestsPerSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly non201: number;
+  readonly errors: number;
+}
+
+async function main(): Promise<void> {
+  await prepareTopics();
+  const ours = startServer('api', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3101', LOG_LEVEL: 'warn' });
+  const baseline = startServer('baseline', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3102' });
+  const bare = startServer('bare-fastify', ['bench/ceilings/bare-fastify.mjs'], { PORT: '3103' });
+  const peak = trackPeakRss(ours.child.pid!);
+  try {
+    for (const url of ['http://127.0.0.1:3101/readyz', 'http://127.0.0.1:3102/', 'http://127.0.0.1:3103/']) await waitForHttp(url);
+    await load('http://127.0.0.1:3101/signup', 64, 3); // warm-up: JIT, connections, metadata
+    await load('http://127.0.0.1:3102/signup', 64, 3);
+
+    const rows: LoadResult[] = [];
+    for (const connections of CONCURRENCIES) {
+      for (const [system, port] of [['signup-pipeline', 3101], ['tutorial baseline', 3102], ['bare fastify', 3103]] as const) {
+        rows.push({ system, ...(await load(`http://127.0.0.1:${port}/signup`, connections, SECONDS)) });
+        console.log(JSON.stringify(rows.at(-1)));
+      }
+    }
+    const lowRate = await oneAtATime('http://127.0.0.1:3101/signup', 300);
+    const producerCeiling = await rawProducerCeiling(SECONDS);
+    const results = { machine: machine(), settings: { seconds: SECONDS, concurrencies: CONCURRENCIES, apiLogLevel: 'warn', partitions: config.topics.signups.partitions }, rows, lowRate, producerCeiling, apiPeakRssMb: Math.round(peak.stop() / 1024 / 1024) };
+    mkdirSync(`${root}bench/results`, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    writeFileSync(`${root}bench/results/signup-${stamp}.json`, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(`${root}docs/BENCHMARKS.md`, markdown(results));
+    console.log(`results: bench/results/signup-${stamp}.json, docs/BENCHMARKS.md`);
+  } finally {
+    for (const server of [ours, baseline, bare]) server.child.kill('SIGTERM');
+  }
+}
+
+async function prepareTopics(): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await registerSchemas({ registry: createRegistryClient(config.registry), admin, catalog: eventCatalog(config), topics: topicCatalog(config) });
+  await admin.createTopics({ topics: [{ topic: baselineTopic, numPartitions: config.topics.signups.partitions, replicationFactor: config.topics.replicationFactor }] });
+  await admin.disconnect();
+}
+
+function startServer(name: string, args: string[], env: Record<string, string>): { child: ChildProcess } {
+  // CPU 0 for servers; the harness itself runs on CPU 1.
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    if (code && code !== 0) console.error(`${name} exited with ${code ?? signal}`);
+  });
+  return { child };
+}
+
+async function waitForHttp(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (await fetch(url).then((r) => r.status < 500, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not answer within 30 s`);
+}
+
+let sequence = 0;
+async function load(url: string, connections: number, seconds: number): Promise<Omit<LoadResult, 'system'>> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json' },
+    requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify({ email: `bench${++sequence}@example.com`, username: `bench${sequence}` }) }) }],
+  });
+  const created = result.statusCodeStats?.['201']?.count ?? 0;
+  return {
+    connections,
+    requestsPerSecond: Math.round(created / seconds),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    p999: result.latency.p99_9,
+    non201: result.requests.total - created,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+async function oneAtATime(url: string, count: number) {
+  const times: number[] = [];
+  let non201 = 0;
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `single${i}@example.com`, username: `single${i}` }) });
+    await response.arrayBuffer();
+    times.push(performance.now() - started);
+    if (response.status !== 201) non201++;
+  }
+  return { requests: count, non201, p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+/** The same Avro payload produced straight from a loop: no HTTP, acks=all, many sends in flight. */
+async function rawProducerCeiling(seconds: number) {
+  const registry = createRegistryClient(config.registry);
+  const topic = config.topics.signups.name;
+  const serializer = createValueSerializer(registry, await registeredSchemaId(registry, `${topic}-value`, loadSchemaHistory(USER_SIGNED_UP).latest));
+  const producer = createIdempotentProducer(kafka, { lingerMs: config.kafka.lingerMs, deliveryTimeoutMs: 30_000 });
+  await producer.connect();
+  const inFlight = 256;
+  const deadline = Date.now() + seconds * 1000;
+  const times: number[] = [];
+  const worker = async () => {
+    while (Date.now() < deadline) {
+      const event = { eventId: randomUUID(), userId: randomUUID(), email: 'raw@example.com', username: 'raw_producer', occurredAt: new Date(), locale: null };
+      const started = performance.now();
+      await producer.send({ topic, messages: [{ key: event.userId, value: await serializer.serialize(topic, event) }] });
+      times.push(performance.now() - started);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  await producer.disconnect();
+  return { inFlight, messagesPerSecond: Math.round(times.length / seconds), p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+function trackPeakRss(pid: number) {
+  let peak = 0;
+  const timer = setInterval(() => {
+    // taskset execs node in place, so the pid is the server's own.
+    const match = /VmRSS:\s+(\d+) kB/.exec(safeRead(`/proc/${pid}/status`));
+    if (match) peak = Math.max(peak, Number(match[1]) * 1024);
+  }, 200);
+  return { stop: () => (clearInterval(timer), peak) };
+}
+
+const safeRead = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 100) / 100;
+}
+
+function machine() {
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, kafka: '4.4.0 (scripts/stack)', date: new Date().toISOString() };
+}
+
+function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResult[]; lowRate: Awaited<ReturnType<typeof oneAtATime>>; producerCeiling: Awaited<ReturnType<typeof rawProducerCeiling>>; apiPeakRssMb: number; settings: { seconds: number } }): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  const ours = (c: number) => results.rows.find((r) => r.system === 'signup-pipeline' && r.connections === c)!;
+  const base = (c: number) => results.rows.find((r) => r.system === 'tutorial baseline' && r.connections === c)!;
+  const bare = (c: number) => results.rows.find((r) => r.system === 'bare fastify' && r.connections === c)!;
+  return [
+    '# Benchmarks',
+    '',
+    `Generated by \`scripts/bench\` on ${results.machine.date}: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}, Apache Kafka ${results.machine.kafka}, everything on one machine; ${results.settings.seconds} s per row, servers pinned to CPU 0 and the load generator (autocannon) to CPU 1.`,
+    '',
+    '## Signup path: POST /signup',
+    '',
+    line(['connections', 'system', 'signups/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-201', 'ours / baseline', 'ours / bare fastify']),
+    line(['---', '---', '---', '---', '---', '---', '---', '---', '---']),
+    ...CONCURRENCIES.flatMap((c) =>
+      [ours(c), base(c), bare(c)].map((r) =>
+        line([c, r.system, r.requestsPerSecond, r.p50, r.p99, r.p999, r.non201, r === ours(c) ? (ours(c).requestsPerSecond / Math.max(1, base(c).requestsPerSecond)).toFixed(2) : '', r === ours(c) ? (ours(c).requestsPerSecond / Math.max(1, bare(c).requestsPerSecond)).toFixed(2) : '']),
+      ),
+    ),
+    '',
+    '## Ceilings and latency',
+    '',
+    line(['measure', 'value']),
+    line(['---', '---']),
+    line(['raw producer (no HTTP, acks=all, 256 sends in flight)', `${results.producerCeiling.messagesPerSecond} msg/s, p50 ${results.producerCeiling.p50} ms, p99 ${results.producerCeiling.p99} ms`]),
+    line(['signup path at 64 connections / raw producer', (ours(64).requestsPerSecond / Math.max(1, results.producerCeiling.messagesPerSecond)).toFixed(2)]),
+    line(['one signup at a time (300 requests)', `p50 ${results.lowRate.p50} ms, p99 ${results.lowRate.p99} ms, non-201 ${results.lowRate.non201}`]),
+    line(['API peak RSS during the runs', `${results.apiPeakRssMb} MB`]),
+    '',
+  ].join('\n');
+}
+
+await main();
+process.exit(0);
