@@ -4,7 +4,7 @@
 import closeWithGrace from 'close-with-grace';
 import { createLogger } from '../logger.js';
 import { DEFAULT_SERVICE_PORTS, startHealthServer } from '../services/health-server.js';
-import { SERVICE_NAMES, startService, type ServiceName } from '../services/start-service.js';
+import { SERVICE_NAMES, startService, type RunningService, type ServiceName } from '../services/start-service.js';
 import { loadConfigOrExit } from './load-config.js';
 
 const name = process.argv[2];
@@ -16,8 +16,20 @@ if (!SERVICE_NAMES.includes(name as ServiceName)) {
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel, name!);
 const startedAt = Date.now();
-const service = await startService(name as ServiceName, config, logger);
-const health = await startHealthServer({
+let service: RunningService | undefined;
+let health: Awaited<ReturnType<typeof startHealthServer>> | undefined;
+
+// Installed before anything starts: a signal during start-up still shuts down cleanly.
+closeWithGrace({ delay: config.shutdownTimeoutMs, logger: { error: (m: unknown) => logger.error(m) } }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, 'fatal error; shutting down');
+  logger.info({ signal }, 'shutting down: finishing the record in hand, committing, leaving the group');
+  await health?.app.close();
+  await service?.stop();
+  logger.flush();
+});
+
+service = await startService(name as ServiceName, config, logger);
+health = await startHealthServer({
   consumer: service.consumer,
   registry: service.metrics,
   logger,
@@ -27,11 +39,3 @@ const health = await startHealthServer({
   extraRoutes: service.httpRoutes,
 });
 logger.info({ url: health.url }, 'health and metrics listening');
-
-closeWithGrace({ delay: config.shutdownTimeoutMs, logger: { error: (m: unknown) => logger.error(m) } }, async ({ signal, err }) => {
-  if (err) logger.error({ err }, 'fatal error; shutting down');
-  logger.info({ signal }, 'shutting down: finishing the record in hand, committing, leaving the group');
-  await health.app.close();
-  await service.stop();
-  logger.flush();
-});
