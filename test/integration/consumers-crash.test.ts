@@ -121,8 +121,8 @@ describe('a consumer service process on SIGTERM', () => {
     const admin = api.kafka.admin();
     await admin.connect();
     const members = async () => (await admin.describeGroups([group])).groups[0]?.members.length ?? 0;
+    const proc = spawnConsumer('email', own);
     try {
-      const proc = spawnConsumer('email', own);
       await eventually(
         async () => proc.output().includes('health and metrics listening') && (await members()) === 1,
         async () => `${await members()} members; ${proc.output().slice(-500)}`,
@@ -136,6 +136,7 @@ describe('a consumer service process on SIGTERM', () => {
       // It left the group at once rather than being timed out of it (session timeout 45 s).
       await eventually(async () => (await members()) === 0, async () => `${await members()} members`, 5000);
     } finally {
+      if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL'); // never outlive the test
       await admin.disconnect();
     }
   });
