@@ -45,7 +45,10 @@ describe('API process shutdown', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     const base = `http://127.0.0.1:${port}`;
-    await waitUntilReady(`${base}/readyz`, () => output);
+    await waitUntilReady(`${base}/readyz`, () => output).catch((error: unknown) => {
+      child.kill('SIGKILL'); // never outlive the test
+      throw error;
+    });
 
     const inFlight = Array.from({ length: 20 }, (_, i) =>
       fetch(`${base}/signup`, {
