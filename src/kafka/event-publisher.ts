@@ -30,10 +30,6 @@ export class EventPublisher<T> {
 
   constructor(private readonly options: EventPublisherOptions) {}
 
-  get topic(): string {
-    return this.options.topic;
-  }
-
   /** The registered id of the writer schema, once known. */
   get schemaId(): number | undefined {
     return this.serializer?.config().useSchemaId;
