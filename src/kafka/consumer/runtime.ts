@@ -164,12 +164,14 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     const recordKey = `${topic}/${partition}/${message.offset}`;
     const attempt = (attempts.get(recordKey) ?? 0) + 1;
     const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-    const recordLogger = logger.child({ topic, partition, offset: message.offset, reqId: headers[Headers.requestId], traceparent: headers[Headers.traceparent] });
+    const bindings = { topic, partition, offset: message.offset, reqId: headers[Headers.requestId], traceparent: headers[Headers.traceparent] };
+    // One child logger per record, made once the event id is known (or the record failed).
+    let recordLogger: Logger | undefined;
     const stopTimer = options.metrics?.handlerSeconds.startTimer(labels);
     try {
       const event = await decoder.decode(message.value);
-      const eventLogger = recordLogger.child({ eventId: (event as { eventId?: string }).eventId });
-      const context: RecordContext = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers, attempt, logger: eventLogger };
+      recordLogger = logger.child({ ...bindings, eventId: (event as { eventId?: string }).eventId });
+      const context: RecordContext = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers, attempt, logger: recordLogger };
       const outputs = (await service.handle(event, context)) ?? [];
       if (outputs.length > 0 && !transactional) {
         throw new Error(`${service.name} returned output records but does not run in transactional mode`);
@@ -179,6 +181,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       options.metrics?.handled.inc(labels);
       return { kind: 'done', outputs: outputs.map((o) => ({ topic: o.topic, message: { key: o.key, value: o.value, headers: o.headers ?? {} } })) };
     } catch (error) {
+      recordLogger ??= logger.child(bindings);
       const decision = decideOnFailure(error, attempt, options.retry);
       if (decision.action === 'retry') {
         options.metrics?.retried.inc(labels);
