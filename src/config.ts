@@ -65,6 +65,12 @@ export const EnvSchema = Type.Object({
   CONSUMER_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
   CONSUMER_INITIAL_BACKOFF_MS: Type.Integer({ default: 500, minimum: 1, maximum: 60_000 }),
   CONSUMER_MAX_BACKOFF_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 600_000 }),
+  CONSUMER_MAX_BATCH_SIZE: Type.Integer({
+    default: 500,
+    minimum: 1,
+    maximum: 10_000,
+    description: "most records of one partition handled together (one analytics database transaction, one onboarding Kafka transaction)",
+  }),
 
   ANALYTICS_DB_SCHEMA: Type.String({
     default: 'analytics',
@@ -122,6 +128,7 @@ export interface Config {
   };
   readonly consumers: {
     readonly groupPrefix: string;
+    readonly maxBatchSize: number;
     readonly retry: { readonly maxAttempts: number; readonly initialBackoffMs: number; readonly maxBackoffMs: number };
   };
   readonly mail: { readonly smtpUrl: string; readonly from: string };
@@ -173,6 +180,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     api: { host: env.API_HOST, port: env.API_PORT, bodyLimitBytes: env.API_BODY_LIMIT_BYTES },
     consumers: {
       groupPrefix: env.CONSUMER_GROUP_PREFIX,
+      maxBatchSize: env.CONSUMER_MAX_BATCH_SIZE,
       retry: {
         maxAttempts: env.CONSUMER_MAX_ATTEMPTS,
         initialBackoffMs: env.CONSUMER_INITIAL_BACKOFF_MS,

@@ -50,6 +50,7 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
     registry,
     logger,
     retry: config.consumers.retry,
+    maxBatchSize: config.consumers.maxBatchSize,
     produceTimeoutMs: config.kafka.produceTimeoutMs,
     metrics: consumerMetrics(metrics),
     statsCallback: librdkafkaStatsCallback(metrics, `${name}-consumer`),

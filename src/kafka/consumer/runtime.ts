@@ -18,7 +18,7 @@ import type { Kafka } from '../client.js';
 import { createIdempotentProducer, type Producer } from '../producer.js';
 import { AvroDecoder } from './avro-decoder.js';
 import { deadLetterMessage, deadLetterTopic } from './dead-letter.js';
-import { decideOnFailure, type RetryPolicy } from './errors.js';
+import { decideOnFailure, DependencyUnavailableError, type RetryPolicy } from './errors.js';
 
 export interface RecordContext {
   readonly topic: string;
@@ -38,7 +38,7 @@ export interface OutgoingRecord {
   readonly headers?: Record<string, string>;
 }
 
-export interface ConsumerService<T> {
+interface ConsumerServiceBase {
   /** Short name for logs: email, analytics, … */
   readonly name: string;
   readonly groupId: string;
@@ -48,18 +48,46 @@ export interface ConsumerService<T> {
   /** Only committed transactional records (for consumers of transactional producers). */
   readonly readCommitted?: boolean;
   /**
-   * Handles one event. Must be idempotent by the event's id: the same record can arrive
-   * more than once. In transactional mode, what it returns is produced in the transaction
-   * that also commits the input offset.
-   */
-  handle(event: T, context: RecordContext): Promise<readonly OutgoingRecord[] | void>;
-  /**
    * For services that keep their offsets in their own database (in the same transaction as
    * their effects): the next offset to read for each partition they know. The runtime
    * starts each newly assigned partition there.
    */
   storedOffsets?(partitions: readonly number[]): Promise<ReadonlyMap<number, string>>;
 }
+
+/** A service that handles one event at a time. */
+export interface RecordConsumerService<T> extends ConsumerServiceBase {
+  /**
+   * Handles one event. Must be idempotent by the event's id: the same record can arrive
+   * more than once. In transactional mode, what it returns is produced in the transaction
+   * that also commits the input offset.
+   */
+  handle(event: T, context: RecordContext): Promise<readonly OutgoingRecord[] | void>;
+}
+
+export interface DecodedRecord<T> {
+  readonly event: T;
+  readonly context: RecordContext;
+}
+
+export interface BatchContext {
+  readonly topic: string;
+  readonly partition: number;
+  /** The offset after the batch's last record (dead-lettered records included): where to resume. */
+  readonly nextOffset: string;
+  readonly logger: Logger;
+}
+
+/**
+ * A service that handles a polled batch of one partition's events at once, so that it can
+ * write them (and `nextOffset`) in one database transaction. Must be idempotent by event id.
+ * The runtime isolates a failing record by handing the batch over again one record at a time.
+ */
+export interface BatchConsumerService<T> extends ConsumerServiceBase {
+  handleBatch(records: readonly DecodedRecord<T>[], context: BatchContext): Promise<void>;
+}
+
+export type ConsumerService<T> = RecordConsumerService<T> | BatchConsumerService<T>;
 
 export interface ConsumerRuntimeOptions {
   readonly kafka: Kafka;
@@ -69,6 +97,8 @@ export interface ConsumerRuntimeOptions {
   readonly produceTimeoutMs: number;
   /** Consume-transform-produce with Kafka transactions (onboarding). */
   readonly transactional?: { readonly transactionalId: string };
+  /** Most records of one partition in a batch (batch services and transactional mode). */
+  readonly maxBatchSize: number;
   /** Partitions handled concurrently (ordering still holds within each partition). */
   readonly partitionsConsumedConcurrently?: number;
   readonly metrics?: ConsumerMetrics;
@@ -101,6 +131,8 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   const logger = options.logger.child({ consumerGroup: service.groupId });
   const decoder = new AvroDecoder<T>(options.registry, valueSubject(service.topic), service.readerSchema);
   const attempts = new Map<string, number>();
+  /** Batch mode: records dead-lettered in a batch that is to be retried from an earlier record. */
+  const deadLettered = new Set<string>();
   const retryTimers = new Set<NodeJS.Timeout>();
   const transactional = options.transactional !== undefined;
   const dlqTopic = deadLetterTopic(service.groupId);
@@ -125,6 +157,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     ...(service.storedOffsets ? { rebalance_cb: startFromStoredOffsets(service, logger) } : {}),
     stats_cb: onStats,
     'statistics.interval.ms': KAFKA_STATS_INTERVAL_MS,
+    'js.consumer.max.batch.size': options.maxBatchSize,
   });
 
   // Dead letters and transactional output share one producer per consumer process.
@@ -138,6 +171,10 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   await consumer.subscribe({ topics: [service.topic] });
 
   /** Produces `records` and commits the input position (the offset after `lastOffset`) atomically. */
+  const recordKey = (topic: string, partition: number, offset: string) => `${topic}/${partition}/${offset}`;
+  const nextOffset = (offset: string) => String(BigInt(offset) + 1n);
+  const messageAt = (batch: KafkaJS.Batch, record: DecodedRecord<T>) => batch.messages.find((m) => m.offset === record.context.offset)!;
+
   const commitInTransaction = async (topic: string, partition: number, lastOffset: string, records: readonly OutgoingMessage[]) => {
     const transaction = await producer.transaction();
     try {
@@ -159,40 +196,72 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     }
   };
 
-  /** Decodes and handles one record; never throws: the outcome says what the caller must do. */
-  const processRecord = async (topic: string, partition: number, message: KafkaJS.KafkaMessage): Promise<RecordOutcome> => {
-    const recordKey = `${topic}/${partition}/${message.offset}`;
-    const attempt = (attempts.get(recordKey) ?? 0) + 1;
+  type Decoded = { readonly kind: 'decoded'; readonly record: DecodedRecord<T> };
+
+  /** Decodes one record into the event and its context; a failure is turned into the outcome the caller acts on. */
+  const decodeRecord = async (topic: string, partition: number, message: KafkaJS.KafkaMessage): Promise<Decoded | Exclude<RecordOutcome, { kind: 'done' }>> => {
+    const attempt = (attempts.get(recordKey(topic, partition, message.offset)) ?? 0) + 1;
     const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
     const bindings = { topic, partition, offset: message.offset, reqId: headers[Headers.requestId], traceparent: headers[Headers.traceparent] };
-    // One child logger per record, made once the event id is known (or the record failed).
-    let recordLogger: Logger | undefined;
-    const stopTimer = options.metrics?.handlerSeconds.startTimer(labels);
     try {
       const event = await decoder.decode(message.value);
-      recordLogger = logger.child({ ...bindings, eventId: (event as { eventId?: string }).eventId });
-      const context: RecordContext = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers, attempt, logger: recordLogger };
-      const outputs = (await service.handle(event, context)) ?? [];
+      // One child logger per record, made once the event id is known.
+      const recordLogger = logger.child({ ...bindings, eventId: (event as { eventId?: string }).eventId });
+      return { kind: 'decoded', record: { event, context: { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers, attempt, logger: recordLogger } } };
+    } catch (error) {
+      return onFailure(error, { topic, partition, message }, attempt, logger.child(bindings));
+    }
+  };
+
+  /** Counts the failed attempt and says whether to retry the record later or dead-letter it now. */
+  const onFailure = (
+    error: unknown,
+    record: { topic: string; partition: number; message: KafkaJS.KafkaMessage },
+    attempt: number,
+    recordLogger: Logger,
+  ): Exclude<RecordOutcome, { kind: 'done' }> => {
+    const key = recordKey(record.topic, record.partition, record.message.offset);
+    const decision = decideOnFailure(error, attempt, options.retry);
+    if (decision.action === 'retry') {
+      options.metrics?.retried.inc(labels);
+      attempts.set(key, attempt);
+      recordLogger.warn({ err: error, attempt, retryInMs: decision.delayMs }, 'record failed; retrying after back-off');
+      return { kind: 'retry', delayMs: decision.delayMs, error };
+    }
+    attempts.delete(key);
+    options.metrics?.deadLettered.inc(labels);
+    recordLogger.error({ err: error, attempts: attempt, dlq: dlqTopic }, 'record dead-lettered');
+    return { kind: 'dead-letter', letter: { topic: dlqTopic, message: deadLetterMessage(record, error, service.groupId, attempt) } };
+  };
+
+  /** Decodes and handles one record; never throws: the outcome says what the caller must do. */
+  const processRecord = async (handle: RecordConsumerService<T>['handle'], topic: string, partition: number, message: KafkaJS.KafkaMessage): Promise<RecordOutcome> => {
+    const stopTimer = options.metrics?.handlerSeconds.startTimer(labels);
+    const decoded = await decodeRecord(topic, partition, message);
+    if (decoded.kind !== 'decoded') return decoded;
+    const { event, context } = decoded.record;
+    try {
+      const outputs = (await handle(event, context)) ?? [];
       if (outputs.length > 0 && !transactional) {
         throw new Error(`${service.name} returned output records but does not run in transactional mode`);
       }
-      attempts.delete(recordKey);
+      attempts.delete(recordKey(topic, partition, message.offset));
       stopTimer?.();
       options.metrics?.handled.inc(labels);
       return { kind: 'done', outputs: outputs.map((o) => ({ topic: o.topic, message: { key: o.key, value: o.value, headers: o.headers ?? {} } })) };
     } catch (error) {
-      recordLogger ??= logger.child(bindings);
-      const decision = decideOnFailure(error, attempt, options.retry);
-      if (decision.action === 'retry') {
-        options.metrics?.retried.inc(labels);
-        attempts.set(recordKey, attempt);
-        recordLogger.warn({ err: error, attempt, retryInMs: decision.delayMs }, 'record failed; retrying after back-off');
-        return { kind: 'retry', delayMs: decision.delayMs, error };
-      }
-      attempts.delete(recordKey);
-      options.metrics?.deadLettered.inc(labels);
-      recordLogger.error({ err: error, attempts: attempt, dlq: dlqTopic }, 'record dead-lettered');
-      return { kind: 'dead-letter', letter: { topic: dlqTopic, message: deadLetterMessage({ topic, partition, message }, error, service.groupId, attempt) } };
+      return onFailure(error, { topic, partition, message }, context.attempt, context.logger);
+    }
+  };
+
+  /** Produces dead letters; a letter that cannot be written holds the partition: nothing is skipped. */
+  const sendDeadLetters = async (letters: readonly OutgoingMessage[], partition: number, pause: () => () => void): Promise<void> => {
+    if (letters.length === 0) return;
+    try {
+      await producer.send({ topic: dlqTopic, messages: letters.map((l) => l.message) });
+    } catch (error) {
+      logger.error({ err: error, dlq: dlqTopic, partition }, 'cannot dead-letter the record; retrying');
+      retryLater(pause, options.retry.maxBackoffMs, error);
     }
   };
 
@@ -209,7 +278,9 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     throw failure;
   };
 
-  if (transactional) {
+  if ('handleBatch' in service) {
+    await consumer.run({ eachBatch: ({ batch, resolveOffset, pause }) => runBatch(service, batch, resolveOffset, pause) });
+  } else if (transactional) {
     // One Kafka transaction per polled batch: every output record and dead letter of the
     // batch, plus the input position after its last record, commit or abort together.
     await consumer.run({
@@ -227,7 +298,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
           resolveOffset(last);
         };
         for (const message of batch.messages) {
-          const outcome = await processRecord(batch.topic, batch.partition, message);
+          const outcome = await processRecord(service.handle, batch.topic, batch.partition, message);
           if (outcome.kind === 'retry') {
             await flush(); // what was handled before the failing record stays handled
             return retryLater(pause, outcome.delayMs, outcome.error);
@@ -239,23 +310,118 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       },
     });
   } else {
+    const handle = service.handle;
     await consumer.run({
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
       eachMessage: async ({ topic, partition, message, pause }) => {
-        const outcome = await processRecord(topic, partition, message);
+        const outcome = await processRecord(handle, topic, partition, message);
         if (outcome.kind === 'retry') return retryLater(pause, outcome.delayMs, outcome.error);
-        if (outcome.kind === 'dead-letter') {
-          try {
-            await producer.send({ topic: outcome.letter.topic, messages: [outcome.letter.message] });
-          } catch (error) {
-            // The record stays where it is until it can be dead-lettered: nothing is skipped.
-            logger.error({ err: error, dlq: dlqTopic, partition, offset: message.offset }, 'cannot dead-letter the record; retrying');
-            retryLater(pause, options.retry.maxBackoffMs, error);
-          }
-        }
+        if (outcome.kind === 'dead-letter') await sendDeadLetters([outcome.letter], partition, pause);
       },
     });
   }
+
+  /**
+   * Batch services: decode the whole polled batch, dead-letter what cannot be decoded, hand
+   * the rest to the service in one call. When that call fails for a reason other than a
+   * dependency outage, the records are handed over again one at a time, so that only the
+   * failing record is retried and, after the bound, dead-lettered.
+   */
+  async function runBatch(
+    batchService: BatchConsumerService<T>,
+    batch: KafkaJS.Batch,
+    resolveOffset: (offset: string) => void,
+    pause: () => () => void,
+  ): Promise<void> {
+    const { topic, partition } = batch;
+    const stopTimer = options.metrics?.handlerSeconds.startTimer(labels);
+    const records: DecodedRecord<T>[] = [];
+    const letters: Array<OutgoingMessage & { offset: string }> = [];
+    let last: string | undefined;
+    let undecodable: { delayMs: number; error: unknown } | undefined;
+    for (const message of batch.messages) {
+      // Dead-lettered already, before a retry of its batch sent the consumer back here.
+      if (!deadLettered.has(recordKey(topic, partition, message.offset))) {
+        const decoded = await decodeRecord(topic, partition, message);
+        if (decoded.kind === 'retry') {
+          undecodable = decoded; // handle what came before it, then wait
+          break;
+        }
+        if (decoded.kind === 'decoded') records.push(decoded.record);
+        else letters.push({ ...decoded.letter, offset: message.offset });
+      }
+      last = message.offset;
+    }
+    if (last !== undefined) {
+      // Before the batch is handled: a service that saves its position must never save one
+      // past a record that is not in the dead-letter topic yet.
+      await sendDeadLetters(letters, partition, pause);
+      for (const letter of letters) deadLettered.add(recordKey(topic, partition, letter.offset));
+      const context = { topic, partition, nextOffset: nextOffset(last), logger };
+      try {
+        await batchService.handleBatch(records, context);
+        for (const record of records) attempts.delete(recordKey(topic, partition, record.context.offset));
+        options.metrics?.handled.inc(labels, records.length);
+      } catch (error) {
+        if (records.length === 0) {
+          logger.warn({ err: error, partition }, 'cannot save the position; retrying after back-off');
+          return retryLater(pause, options.retry.maxBackoffMs, error);
+        }
+        if (error instanceof DependencyUnavailableError) {
+          // Not the records' fault: the whole batch waits, with back-off growing per attempt.
+          const first = records[0]!;
+          const outcome = onFailure(error, { topic, partition, message: messageAt(batch, first) }, first.context.attempt, first.context.logger);
+          return retryLater(pause, outcome.kind === 'retry' ? outcome.delayMs : options.retry.maxBackoffMs, error);
+        }
+        if (records.length > 1) logger.warn({ err: error, partition, records: records.length }, 'batch failed; handling its records one at a time');
+        await oneAtATime(batchService, batch, records, context, resolveOffset, pause);
+      }
+      stopTimer?.();
+      resolveOffset(last);
+      for (const message of batch.messages) deadLettered.delete(recordKey(topic, partition, message.offset));
+    }
+    if (undecodable) retryLater(pause, undecodable.delayMs, undecodable.error);
+  }
+
+  async function oneAtATime(
+    batchService: BatchConsumerService<T>,
+    batch: KafkaJS.Batch,
+    records: readonly DecodedRecord<T>[],
+    context: BatchContext,
+    resolveOffset: (offset: string) => void,
+    pause: () => () => void,
+  ): Promise<void> {
+    const { topic, partition } = batch;
+    for (const record of records) {
+      const { offset } = record.context;
+      try {
+        await batchService.handleBatch([record], { ...context, nextOffset: nextOffset(offset) });
+        attempts.delete(recordKey(topic, partition, offset));
+        options.metrics?.handled.inc(labels);
+      } catch (error) {
+        const outcome = onFailure(error, { topic, partition, message: messageAt(batch, record) }, record.context.attempt, record.context.logger);
+        if (outcome.kind === 'retry') {
+          const before = batch.messages.findIndex((m) => m.offset === offset) - 1;
+          if (before >= 0) resolveOffset(batch.messages[before]!.offset);
+          return retryLater(pause, outcome.delayMs, outcome.error);
+        }
+        await sendDeadLetters([outcome.letter], partition, pause);
+        deadLettered.add(recordKey(topic, partition, offset));
+      }
+    }
+    // Dead-lettered records at the end of the batch: their position is saved too.
+    await savePosition(batchService, context, pause);
+  }
+
+  async function savePosition(batchService: BatchConsumerService<T>, context: BatchContext, pause: () => () => void): Promise<void> {
+    try {
+      await batchService.handleBatch([], context);
+    } catch (error) {
+      logger.warn({ err: error, partition: context.partition }, 'cannot save the position; retrying after back-off');
+      retryLater(pause, options.retry.maxBackoffMs, error);
+    }
+  }
+
   logger.info({ topic: service.topic, transactional }, `${service.name} consumer running`);
 
   return {

@@ -2,7 +2,7 @@
 // counts (not in Kafka), and each newly assigned partition starts from there: replays and
 // crashes never count a signup twice.
 import type { UserSignedUp } from '../../events/user-signed-up.js';
-import type { ConsumerService } from '../../kafka/consumer/runtime.js';
+import type { BatchConsumerService } from '../../kafka/consumer/runtime.js';
 import type { AnalyticsStore } from './store.js';
 
 export interface AnalyticsServiceOptions {
@@ -12,24 +12,24 @@ export interface AnalyticsServiceOptions {
   readonly store: AnalyticsStore;
 }
 
-export function analyticsService(options: AnalyticsServiceOptions): ConsumerService<UserSignedUp> {
+export function analyticsService(options: AnalyticsServiceOptions): BatchConsumerService<UserSignedUp> {
   const { store, groupId, topic } = options;
   return {
     name: 'analytics',
     groupId,
     topic,
     readerSchema: options.readerSchema,
-    async handle(event, { partition, offset, logger }) {
-      const outcome = await store.record(
-        {
-          userId: event.userId,
-          eventId: event.eventId,
-          occurredAt: event.occurredAt,
-          emailDomain: event.email.slice(event.email.lastIndexOf('@') + 1).toLowerCase(),
-        },
-        { groupId, topic, partition, nextOffset: String(BigInt(offset) + 1n) },
-      );
-      logger.info({ userId: event.userId, outcome }, 'signup counted');
+    async handleBatch(records, { partition, nextOffset }) {
+      const signups = records.map(({ event }) => ({
+        userId: event.userId,
+        eventId: event.eventId,
+        occurredAt: event.occurredAt,
+        emailDomain: event.email.slice(event.email.lastIndexOf('@') + 1).toLowerCase(),
+      }));
+      const counted = await store.recordBatch(signups, { groupId, topic, partition, nextOffset });
+      for (const { event, context } of records) {
+        context.logger.info({ userId: event.userId, outcome: counted.has(event.userId) ? 'counted' : 'duplicate' }, 'signup counted');
+      }
     },
     storedOffsets: (partitions) => store.positions(groupId, topic, partitions),
   };

@@ -1,5 +1,5 @@
 // Analytics tables: signup counts (total, per hour, per day, per email domain) and the
-// consumed offsets, written in one transaction per record. Because the offsets live with
+// consumed offsets, written in one transaction per polled batch. Because the offsets live with
 // the counts, a crash can never count a record whose offset was not saved, nor save an
 // offset whose record was not counted; and each user is counted once (counted_users), so
 // duplicated events (idempotent retries) never count twice either.
@@ -62,43 +62,53 @@ export class AnalyticsStore {
     );
   }
 
-  /** Counts the signup (unless this user was already counted) and saves the position, atomically. */
-  async record(facts: SignupFacts, position: Position): Promise<'counted' | 'duplicate'> {
+  /**
+   * Counts a batch of one partition's signups (users already counted are skipped) and saves
+   * the partition's position, in one transaction and a fixed number of statements whatever
+   * the batch size. Returns the users that were counted now (the others were counted before).
+   */
+  async recordBatch(signups: readonly SignupFacts[], position: Position): Promise<Set<string>> {
     const s = this.s;
     return inTransaction(this.pool, async (client) => {
-      const inserted = await client.query(
-        `INSERT INTO ${s}.counted_users (user_id, event_id, occurred_at, email_domain) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (user_id) DO NOTHING`,
-        [facts.userId, facts.eventId, facts.occurredAt, facts.emailDomain],
-      );
-      const counted = inserted.rowCount === 1;
-      if (counted) {
-        await client.query(
-          `INSERT INTO ${s}.signup_totals (singleton, signups) VALUES (true, 1)
-           ON CONFLICT (singleton) DO UPDATE SET signups = ${s}.signup_totals.signups + 1`,
+      const counted = new Set<string>();
+      if (signups.length > 0) {
+        // The aggregates are computed from the rows actually inserted (RETURNING), so a user
+        // seen before, or twice in this batch, adds nothing. Upserts run in key order: two
+        // instances updating the same hours and domains then lock them in the same order.
+        const { rows } = await client.query<{ user_id: string }>(
+          `WITH batch AS (
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[]) AS b(user_id, event_id, occurred_at, email_domain)),
+           new AS (
+             INSERT INTO ${s}.counted_users (user_id, event_id, occurred_at, email_domain)
+             SELECT user_id, event_id, occurred_at, email_domain FROM batch
+             ON CONFLICT (user_id) DO NOTHING
+             RETURNING user_id, occurred_at, email_domain),
+           totals AS (
+             INSERT INTO ${s}.signup_totals (singleton, signups) SELECT true, count(*) FROM new HAVING count(*) > 0
+             ON CONFLICT (singleton) DO UPDATE SET signups = ${s}.signup_totals.signups + excluded.signups),
+           hourly AS (
+             INSERT INTO ${s}.signups_hourly (hour, signups)
+             SELECT date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', count(*) FROM new GROUP BY 1 ORDER BY 1
+             ON CONFLICT (hour) DO UPDATE SET signups = ${s}.signups_hourly.signups + excluded.signups),
+           daily AS (
+             INSERT INTO ${s}.signups_daily (day, signups)
+             SELECT (occurred_at AT TIME ZONE 'UTC')::date, count(*) FROM new GROUP BY 1 ORDER BY 1
+             ON CONFLICT (day) DO UPDATE SET signups = ${s}.signups_daily.signups + excluded.signups),
+           domains AS (
+             INSERT INTO ${s}.signups_by_domain (domain, signups)
+             SELECT email_domain, count(*) FROM new GROUP BY 1 ORDER BY 1
+             ON CONFLICT (domain) DO UPDATE SET signups = ${s}.signups_by_domain.signups + excluded.signups)
+           SELECT user_id FROM new`,
+          [signups.map((f) => f.userId), signups.map((f) => f.eventId), signups.map((f) => f.occurredAt), signups.map((f) => f.emailDomain)],
         );
-        await client.query(
-          `INSERT INTO ${s}.signups_hourly (hour, signups) VALUES (date_trunc('hour', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1)
-           ON CONFLICT (hour) DO UPDATE SET signups = ${s}.signups_hourly.signups + 1`,
-          [facts.occurredAt],
-        );
-        await client.query(
-          `INSERT INTO ${s}.signups_daily (day, signups) VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, 1)
-           ON CONFLICT (day) DO UPDATE SET signups = ${s}.signups_daily.signups + 1`,
-          [facts.occurredAt],
-        );
-        await client.query(
-          `INSERT INTO ${s}.signups_by_domain (domain, signups) VALUES ($1, 1)
-           ON CONFLICT (domain) DO UPDATE SET signups = ${s}.signups_by_domain.signups + 1`,
-          [facts.emailDomain],
-        );
+        for (const row of rows) counted.add(row.user_id);
       }
       await client.query(
         `INSERT INTO ${s}.consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
          ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
         [position.groupId, position.topic, position.partition, position.nextOffset],
       );
-      return counted ? 'counted' : 'duplicate';
+      return counted;
     });
   }
 
