@@ -3,16 +3,15 @@
 // handler path (decode + handle + commit), one instance each, on a fresh group.
 // Results: bench/results/consumers-<time>.json and a section appended to docs/BENCHMARKS.md.
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../src/config.js';
-import { consumerGroups, eventCatalog, topicCatalog } from '../src/events/catalog.js';
+import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
 import { loadSchemaHistory } from '../src/events/schema-history.js';
 import { USER_SIGNED_UP } from '../src/events/user-signed-up.js';
 import { createKafka } from '../src/kafka/client.js';
 import { AvroDecoder } from '../src/kafka/consumer/avro-decoder.js';
 import { createIdempotentProducer } from '../src/kafka/producer.js';
 import { createLogger } from '../src/logger.js';
-import { groupProgress } from '../src/operations/replay.js';
 import { createRegistryClient, createValueSerializer } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../src/registry/schema-id.js';
@@ -39,13 +38,15 @@ async function main(): Promise<void> {
   await prefill(emailConfig.topics.signups.name, EMAIL_EVENTS);
   const decodeOnly = await decodeOnlyRate(config.topics.signups.name, EVENTS);
   console.log(JSON.stringify({ decodeOnly }));
-  const services: Array<{ service: ServiceName; events: number; seconds: number; eventsPerSecond: number }> = [];
+  const services: Array<{ service: ServiceName; events: number } & Awaited<ReturnType<typeof handlerRate>>> = [];
+  const only = process.env.BENCH_ONLY?.split(',');
   for (const [service, cfg, events] of [
     ['analytics', config, EVENTS],
     ['onboarding', config, EVENTS],
     ['onboarding-tracker', config, EVENTS],
     ['email', emailConfig, EMAIL_EVENTS],
   ] as const) {
+    if (only && !only.includes(service)) continue;
     services.push({ service, events, ...(await handlerRate(service, cfg, events)) });
     console.log(JSON.stringify(services.at(-1)));
   }
@@ -53,18 +54,23 @@ async function main(): Promise<void> {
   mkdirSync(`${root}bench/results`, { recursive: true });
   const stamp = results.date.replace(/[:.]/g, '-');
   writeFileSync(`${root}bench/results/consumers-${stamp}.json`, `${JSON.stringify(results, null, 2)}\n`);
-  const analytics = services.find((s) => s.service === 'analytics')!;
+  const analytics = services.find((s) => s.service === 'analytics');
+  const row = (path: string, r: { eventsPerSecond: number; cpuPerEvent: { consumerUs: number; postgresUs: number; javaUs: number } }) =>
+    `| ${path} | ${r.eventsPerSecond} | ${r.cpuPerEvent.consumerUs} | ${r.cpuPerEvent.postgresUs} | ${r.cpuPerEvent.javaUs} |`;
   appendFileSync(
     `${root}docs/BENCHMARKS.md`,
     [
       '',
       `## Consumers (${results.date}, one instance each, ${EVENTS.toLocaleString('en')} pre-filled events; email ${EMAIL_EVENTS.toLocaleString('en')})`,
       '',
-      '| path | events/s |',
-      '| --- | --- |',
-      `| decode-only (consume + Avro decode against the registry, no commit) | ${decodeOnly.eventsPerSecond} |`,
-      ...services.map((s) => `| ${s.service}: decode + handle + commit | ${s.eventsPerSecond} |`),
-      `| analytics / decode-only | ${(analytics.eventsPerSecond / decodeOnly.eventsPerSecond).toFixed(2)} |`,
+      'CPU per event: microseconds of CPU time spent by the consumer process, by PostgreSQL and by the JVMs (Kafka broker, registry) during the run, divided by the events.',
+      '',
+      '| path | events/s | consumer µs/event | PostgreSQL µs/event | Kafka + registry µs/event |',
+      '| --- | --- | --- | --- | --- |',
+      row('decode-only (consume + Avro decode against the registry, no commit)', decodeOnly),
+      ...services.map((s) => row(`${s.service}: decode + handle + commit`, s)),
+      '',
+      `analytics / decode-only: ${analytics ? (analytics.eventsPerSecond / decodeOnly.eventsPerSecond).toFixed(2) : 'not run'}`,
       '',
     ].join('\n'),
   );
@@ -97,10 +103,14 @@ async function decodeOnlyRate(topic: string, count: number) {
   await consumer.subscribe({ topics: [topic] });
   let seen = 0;
   let started = 0;
+  let cpu: CpuMeter | undefined;
   await new Promise<void>((resolve) => {
     void consumer.run({
       eachBatch: async ({ batch }) => {
-        if (started === 0) started = performance.now(); // from the first record, not the group join
+        if (started === 0) {
+          started = performance.now(); // from the first record, not the group join
+          cpu = cpuMeter();
+        }
         for (const message of batch.messages) await decoder.decode(message.value);
         seen += batch.messages.length;
         if (seen >= count) resolve();
@@ -108,25 +118,67 @@ async function decodeOnlyRate(topic: string, count: number) {
     });
   });
   const seconds = (performance.now() - started) / 1000;
+  const cpuPerEvent = cpu!.perEvent(seen);
   await consumer.disconnect();
-  return { events: seen, seconds, eventsPerSecond: Math.round(seen / seconds) };
+  return { events: seen, seconds, eventsPerSecond: Math.round(seen / seconds), cpuPerEvent };
 }
 
 async function handlerRate(service: ServiceName, cfg: typeof config, count: number) {
-  const topic = service === 'onboarding-tracker' ? cfg.topics.onboarding.name : cfg.topics.signups.name;
-  const group = consumerGroups(cfg)[service];
-  const from = new Map((await admin.fetchTopicOffsets(topic)).map((w) => [w.partition, w.low]));
   const running = await startService(service, cfg, logger);
+  // The service's own counter of handled records, read in-process every 10 ms: committed
+  // offsets would be up to the auto-commit interval late.
+  const handled = running.metrics.getSingleMetric('consumer_records_handled_total')!;
+  const handledSoFar = async () => (await handled.get()).values.reduce((sum, v) => sum + v.value, 0);
   let started = 0;
+  let cpu: CpuMeter | undefined;
   for (;;) {
-    const { processed } = await groupProgress(admin, group, topic, from);
-    if (started === 0 && processed > 0n) started = performance.now();
-    if (processed >= BigInt(count)) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const done = await handledSoFar();
+    if (started === 0 && done > 0) {
+      started = performance.now();
+      cpu = cpuMeter();
+    }
+    if (done >= count) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpuPerEvent = cpu!.perEvent(count);
   await running.stop();
-  return { seconds, eventsPerSecond: Math.round(count / seconds) };
+  return { seconds, eventsPerSecond: Math.round(count / seconds), cpuPerEvent };
+}
+
+type CpuMeter = ReturnType<typeof cpuMeter>;
+
+/**
+ * CPU time spent by this process (the consumer), by PostgreSQL and by the JVMs (Kafka, the
+ * registry) between now and perEvent(): where each event's cost goes on a shared machine.
+ */
+function cpuMeter() {
+  const TICK_US = 10_000; // USER_HZ is 100 on Linux
+  const ticksOf = (comm: string) => {
+    let ticks = 0;
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (name !== comm) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      } catch {
+        // the process ended between listing and reading
+      }
+    }
+    return ticks;
+  };
+  const own = process.cpuUsage();
+  const postgres = ticksOf('postgres');
+  const java = ticksOf('java');
+  return {
+    perEvent(events: number) {
+      const used = process.cpuUsage(own);
+      const us = (value: number) => Math.round((value / events) * 100) / 100;
+      return { consumerUs: us(used.user + used.system), postgresUs: us((ticksOf('postgres') - postgres) * TICK_US), javaUs: us((ticksOf('java') - java) * TICK_US) };
+    },
+  };
 }
 
 await main();

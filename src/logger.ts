@@ -7,16 +7,16 @@ export type { Logger };
 export function createLogger(level: LevelWithSilent, service: string, destination?: DestinationStream): Logger {
   return pino(
     {
-    name: service,
-    level,
-    base: { pid: process.pid },
-    // Error messages can quote addresses (an SMTP rejection names the mailbox).
-    serializers: { err: (error: Error) => maskEmailsInError(pino.stdSerializers.err(error)) },
-    redact: {
-      paths: ['email', '*.email', '*.*.email'],
-      censor: (value) => (typeof value === 'string' ? maskEmail(value) : '[redacted]'),
+      name: service,
+      level,
+      base: { pid: process.pid },
+      // Error messages can quote addresses (an SMTP rejection names the mailbox).
+      serializers: { err: (error: Error) => maskEmailsInError(pino.stdSerializers.err(error)) },
+      redact: {
+        paths: ['email', '*.email', '*.*.email'],
+        censor: (value) => (typeof value === 'string' ? maskEmail(value) : '[redacted]'),
+      },
     },
-  },
     destination ?? pino.destination({ sync: false }),
   );
 }

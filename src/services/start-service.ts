@@ -24,6 +24,9 @@ import { onboardingService } from './onboarding/service.js';
 import { onboardingTracker } from './onboarding/tracker.js';
 import { OnboardingStateStore } from './onboarding/tracker-store.js';
 
+/** Batches in flight at once: measured in bench/consumers.ts (docs/BENCHMARKS.md). */
+const ANALYTICS_PARTITIONS_CONCURRENTLY = 3;
+
 export const SERVICE_NAMES = ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -80,7 +83,8 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
       await store.init();
       consumer = await runConsumer(
         analyticsService({ groupId: groups.analytics, topic: signupsTopic, readerSchema: reader(USER_SIGNED_UP), store }),
-        runtime,
+        // While one partition's batch is in the database, the next one is decoded.
+        { ...runtime, partitionsConsumedConcurrently: ANALYTICS_PARTITIONS_CONCURRENTLY },
       );
       const admin = kafka.admin();
       await admin.connect();

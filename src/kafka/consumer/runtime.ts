@@ -200,14 +200,26 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
 
   /** Decodes one record into the event and its context; a failure is turned into the outcome the caller acts on. */
   const decodeRecord = async (topic: string, partition: number, message: KafkaJS.KafkaMessage): Promise<Decoded | Exclude<RecordOutcome, { kind: 'done' }>> => {
-    const attempt = (attempts.get(recordKey(topic, partition, message.offset)) ?? 0) + 1;
+    // The maps are empty unless something failed: no key is built on the happy path.
+    const attempt = attempts.size === 0 ? 1 : (attempts.get(recordKey(topic, partition, message.offset)) ?? 0) + 1;
     const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
     const bindings = { topic, partition, offset: message.offset, reqId: headers[Headers.requestId], traceparent: headers[Headers.traceparent] };
     try {
       const event = await decoder.decode(message.value);
-      // One child logger per record, made once the event id is known.
-      const recordLogger = logger.child({ ...bindings, eventId: (event as { eventId?: string }).eventId });
-      return { kind: 'decoded', record: { event, context: { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers, attempt, logger: recordLogger } } };
+      let recordLogger: Logger | undefined;
+      const context: RecordContext = {
+        topic,
+        partition,
+        offset: message.offset,
+        key: message.key?.toString() ?? null,
+        headers,
+        attempt,
+        // Made on first use: a child logger costs more than decoding the record.
+        get logger() {
+          return (recordLogger ??= logger.child({ ...bindings, eventId: (event as { eventId?: string }).eventId }));
+        },
+      };
+      return { kind: 'decoded', record: { event, context } };
     } catch (error) {
       return onFailure(error, { topic, partition, message }, attempt, logger.child(bindings));
     }
@@ -245,7 +257,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       if (outputs.length > 0 && !transactional) {
         throw new Error(`${service.name} returned output records but does not run in transactional mode`);
       }
-      attempts.delete(recordKey(topic, partition, message.offset));
+      if (attempts.size > 0) attempts.delete(recordKey(topic, partition, message.offset));
       stopTimer?.();
       options.metrics?.handled.inc(labels);
       return { kind: 'done', outputs: outputs.map((o) => ({ topic: o.topic, message: { key: o.key, value: o.value, headers: o.headers ?? {} } })) };
@@ -279,7 +291,10 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   };
 
   if ('handleBatch' in service) {
-    await consumer.run({ eachBatch: ({ batch, resolveOffset, pause }) => runBatch(service, batch, resolveOffset, pause) });
+    await consumer.run({
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: ({ batch, resolveOffset, pause }) => runBatch(service, batch, resolveOffset, pause),
+    });
   } else if (transactional) {
     // One Kafka transaction per polled batch: every output record and dead letter of the
     // batch, plus the input position after its last record, commit or abort together.
@@ -341,7 +356,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     let undecodable: { delayMs: number; error: unknown } | undefined;
     for (const message of batch.messages) {
       // Dead-lettered already, before a retry of its batch sent the consumer back here.
-      if (!deadLettered.has(recordKey(topic, partition, message.offset))) {
+      if (deadLettered.size === 0 || !deadLettered.has(recordKey(topic, partition, message.offset))) {
         const decoded = await decodeRecord(topic, partition, message);
         if (decoded.kind === 'retry') {
           undecodable = decoded; // handle what came before it, then wait
@@ -360,7 +375,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       const context = { topic, partition, nextOffset: nextOffset(last), logger };
       try {
         await batchService.handleBatch(records, context);
-        for (const record of records) attempts.delete(recordKey(topic, partition, record.context.offset));
+        if (attempts.size > 0) for (const record of records) attempts.delete(recordKey(topic, partition, record.context.offset));
         options.metrics?.handled.inc(labels, records.length);
       } catch (error) {
         if (records.length === 0) {
@@ -378,7 +393,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       }
       stopTimer?.();
       resolveOffset(last);
-      for (const message of batch.messages) deadLettered.delete(recordKey(topic, partition, message.offset));
+      if (deadLettered.size > 0) for (const message of batch.messages) deadLettered.delete(recordKey(topic, partition, message.offset));
     }
     if (undecodable) retryLater(pause, undecodable.delayMs, undecodable.error);
   }

@@ -51,6 +51,8 @@ export class AnalyticsStore {
        CREATE TABLE IF NOT EXISTS ${s}.counted_users (
          user_id uuid PRIMARY KEY, event_id uuid NOT NULL, occurred_at timestamptz NOT NULL, email_domain text NOT NULL);
        CREATE INDEX IF NOT EXISTS counted_users_occurred_at ON ${s}.counted_users (occurred_at);
+       -- When the signup was counted: the analytics path's end-to-end latency (bench/end-to-end.ts).
+       ALTER TABLE ${s}.counted_users ADD COLUMN IF NOT EXISTS counted_at timestamptz NOT NULL DEFAULT now();
        CREATE TABLE IF NOT EXISTS ${s}.signup_totals (
          singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), signups bigint NOT NULL);
        CREATE TABLE IF NOT EXISTS ${s}.signups_hourly (hour timestamptz PRIMARY KEY, signups bigint NOT NULL);

@@ -1,0 +1,139 @@
+// Consumer throughput: a topic pre-filled with UserSignedUp events, read (1) decode-only, as
+// fast as the client and the Avro decoder allow, and (2) through each service's whole
+// handler path (decode + handle + commit), one instance each, on a fresh group.
+// Results: bench/results/consumers-<time>.json and a section appended to docs/BENCHMARKS.md.
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadConfig } from '../src/config.js';
+import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
+import { loadSchemaHistory } from '../src/events/schema-history.js';
+import { USER_SIGNED_UP } from '../src/events/user-signed-up.js';
+import { createKafka } from '../src/kafka/client.js';
+import { AvroDecoder } from '../src/kafka/consumer/avro-decoder.js';
+import { createIdempotentProducer } from '../src/kafka/producer.js';
+import { createLogger } from '../src/logger.js';
+import { createRegistryClient, createValueSerializer } from '../src/registry/client.js';
+import { registerSchemas } from '../src/registry/register-schemas.js';
+import { registeredSchemaId } from '../src/registry/schema-id.js';
+import { startService, type ServiceName } from '../src/services/start-service.js';
+
+const root = new URL('../', import.meta.url).pathname;
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+// Every welcome email is a real SMTP message and a file in the sink: fewer of them.
+const EMAIL_EVENTS = Number(process.env.BENCH_EMAIL_EVENTS ?? 10_000);
+const run = randomUUID().slice(0, 8);
+const base = { ...process.env, LOG_LEVEL: 'warn', ANALYTICS_DB_SCHEMA: `bench_${run}` };
+const config = loadConfig({ ...base, SIGNUP_TOPIC: `bench-consume-${run}`, ONBOARDING_TOPIC: `bench-consume-onb-${run}`, CONSUMER_GROUP_PREFIX: `bench-${run}.` });
+const emailConfig = loadConfig({ ...base, SIGNUP_TOPIC: `bench-consume-mail-${run}`, ONBOARDING_TOPIC: `bench-consume-mail-onb-${run}`, CONSUMER_GROUP_PREFIX: `bench-${run}.mail.` });
+const logger = createLogger('warn', 'bench');
+const kafka = createKafka(config.kafka, logger);
+const admin = kafka.admin();
+
+async function main(): Promise<void> {
+  await admin.connect();
+  for (const c of [config, emailConfig]) {
+    await registerSchemas({ registry: createRegistryClient(c.registry), admin, catalog: eventCatalog(c), topics: topicCatalog(c) });
+  }
+  const fill = await prefill(config.topics.signups.name, EVENTS);
+  await prefill(emailConfig.topics.signups.name, EMAIL_EVENTS);
+  const decodeOnly = await decodeOnlyRate(config.topics.signups.name, EVENTS);
+  console.log(JSON.stringify({ decodeOnly }));
+  const services: Array<{ service: ServiceName; events: number; seconds: number; eventsPerSecond: number }> = [];
+  const only = process.env.BENCH_ONLY?.split(',');
+  for (const [service, cfg, events] of [
+    ['analytics', config, EVENTS],
+    ['onboarding', config, EVENTS],
+    ['onboarding-tracker', config, EVENTS],
+    ['email', emailConfig, EMAIL_EVENTS],
+  ] as const) {
+    if (only && !only.includes(service)) continue;
+    services.push({ service, events, ...(await handlerRate(service, cfg, events)) });
+    console.log(JSON.stringify(services.at(-1)));
+  }
+  const results = { date: new Date().toISOString(), node: process.version, prefill: fill, decodeOnly, services };
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  const stamp = results.date.replace(/[:.]/g, '-');
+  writeFileSync(`${root}bench/results/consumers-${stamp}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  const analytics = services.find((s) => s.service === 'analytics')!;
+  appendFileSync(
+    `${root}docs/BENCHMARKS.md`,
+    [
+      '',
+      `## Consumers (${results.date}, one instance each, ${EVENTS.toLocaleString('en')} pre-filled events; email ${EMAIL_EVENTS.toLocaleString('en')})`,
+      '',
+      '| path | events/s |',
+      '| --- | --- |',
+      `| decode-only (consume + Avro decode against the registry, no commit) | ${decodeOnly.eventsPerSecond} |`,
+      ...services.map((s) => `| ${s.service}: decode + handle + commit | ${s.eventsPerSecond} |`),
+      `| analytics / decode-only | ${(analytics.eventsPerSecond / decodeOnly.eventsPerSecond).toFixed(2)} |`,
+      '',
+    ].join('\n'),
+  );
+  console.log(`results: bench/results/consumers-${stamp}.json, docs/BENCHMARKS.md`);
+}
+
+async function prefill(topic: string, count: number) {
+  const registry = createRegistryClient(config.registry);
+  const serializer = createValueSerializer(registry, await registeredSchemaId(registry, `${topic}-value`, loadSchemaHistory(USER_SIGNED_UP).latest));
+  const producer = createIdempotentProducer(kafka, { lingerMs: 5, deliveryTimeoutMs: 60_000 });
+  await producer.connect();
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const event = { eventId: randomUUID(), userId: randomUUID(), email: `fill${i}@d${i % 17}.example`, username: `fill${i}`, occurredAt: new Date(), locale: null };
+      await producer.send({ topic, messages: [{ key: event.userId, value: await serializer.serialize(topic, event) }] });
+    }
+  };
+  await Promise.all(Array.from({ length: 512 }, worker));
+  await producer.disconnect();
+  return { topic, events: count, seconds: (performance.now() - started) / 1000 };
+}
+
+async function decodeOnlyRate(topic: string, count: number) {
+  const decoder = new AvroDecoder(createRegistryClient(config.registry), `${topic}-value`, loadSchemaHistory(USER_SIGNED_UP).latest.schema);
+  const consumer = kafka.consumer({ kafkaJS: { groupId: `bench-decode-${run}`, fromBeginning: true, autoCommit: false }, 'js.consumer.max.batch.size': -1 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic] });
+  let seen = 0;
+  let started = 0;
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (started === 0) started = performance.now(); // from the first record, not the group join
+        for (const message of batch.messages) await decoder.decode(message.value);
+        seen += batch.messages.length;
+        if (seen >= count) resolve();
+      },
+    });
+  });
+  const seconds = (performance.now() - started) / 1000;
+  await consumer.disconnect();
+  return { events: seen, seconds, eventsPerSecond: Math.round(seen / seconds) };
+}
+
+async function handlerRate(service: ServiceName, cfg: typeof config, count: number) {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session(); session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start');
+  const running = await startService(service, cfg, logger);
+  // The service's own counter of handled records, read in-process every 10 ms: committed
+  // offsets would be up to the auto-commit interval late.
+  const handled = running.metrics.getSingleMetric('consumer_records_handled_total')!;
+  const handledSoFar = async () => (await handled.get()).values.reduce((sum, v) => sum + v.value, 0);
+  let started = 0;
+  for (;;) {
+    const done = await handledSoFar();
+    if (started === 0 && done > 0) started = performance.now();
+    if (done >= count) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const { profile } = await session.post('Profiler.stop'); (await import('node:fs')).writeFileSync('/tmp/analytics.cpuprofile', JSON.stringify(profile));
+  await running.stop();
+  return { seconds, eventsPerSecond: Math.round(count / seconds) };
+}
+
+await main();
+await admin.disconnect();
+process.exit(0);
