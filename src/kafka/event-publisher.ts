@@ -1,12 +1,12 @@
 // Publishes one kind of Avro event to one topic: serialized with the writer schema this
 // build ships (pinned by its registered id), keyed for per-key ordering, acknowledged by
 // all in-sync replicas before publish() resolves.
-import type { AvroSerializer } from '@confluentinc/schemaregistry';
 import { valueSubject } from '../events/subjects.js';
 import type { SchemaVersion } from '../events/schema-history.js';
 import type { Logger } from '../logger.js';
 import type { ApiMetrics } from '../observability/metrics.js';
-import { createValueSerializer, type SchemaRegistryClient } from '../registry/client.js';
+import { AvroEncoder } from '../registry/avro-encoder.js';
+import type { SchemaRegistryClient } from '../registry/client.js';
 import { registeredSchemaId } from '../registry/schema-id.js';
 import { UnavailableError } from './errors.js';
 import type { Producer, RecordMetadata } from './producer.js';
@@ -24,7 +24,7 @@ export interface EventPublisherOptions {
 }
 
 export class EventPublisher<T> {
-  private serializer: AvroSerializer | undefined;
+  private encoder: AvroEncoder<T> | undefined;
   private lastResolveError: Error | undefined;
   private stopped = false;
 
@@ -32,12 +32,12 @@ export class EventPublisher<T> {
 
   /** The registered id of the writer schema, once known. */
   get schemaId(): number | undefined {
-    return this.serializer?.config().useSchemaId;
+    return this.encoder?.schemaId;
   }
 
   /** Why the schema id is not known yet, when it is not. */
   get schemaProblem(): string | undefined {
-    return this.serializer ? undefined : (this.lastResolveError?.message ?? 'schema id not resolved yet');
+    return this.encoder ? undefined : (this.lastResolveError?.message ?? 'schema id not resolved yet');
   }
 
   /**
@@ -48,15 +48,12 @@ export class EventPublisher<T> {
   async resolveSchema(): Promise<void> {
     const { registry, topic, schema, logger } = this.options;
     const subject = valueSubject(topic);
-    while (!this.stopped && !this.serializer) {
+    while (!this.stopped && !this.encoder) {
       try {
         const id = await registeredSchemaId(registry, subject, schema);
-        this.serializer = createValueSerializer(registry, id);
-        // Warms the client's id → schema cache, the one lookup a serialize() makes.
-        await registry.getBySubjectAndId(subject, id);
+        this.encoder = new AvroEncoder<T>(id, schema.schema);
         logger.info({ subject, schemaId: id, file: schema.file }, 'writer schema resolved');
       } catch (error) {
-        this.serializer = undefined;
         this.lastResolveError = error as Error;
         logger.warn({ subject, err: this.lastResolveError }, 'cannot resolve the writer schema id yet; retrying');
         await new Promise((resolve) => setTimeout(resolve, this.options.resolveRetryMs ?? 2000));
@@ -65,11 +62,11 @@ export class EventPublisher<T> {
   }
 
   async publish(key: string, value: T, headers: Record<string, string>): Promise<RecordMetadata> {
-    const serializer = this.serializer;
-    if (!serializer) {
+    const encoder = this.encoder;
+    if (!encoder) {
       throw new UnavailableError('schema-registry', `cannot publish yet: ${this.schemaProblem}`);
     }
-    const bytes = await serializer.serialize(this.options.topic, value);
+    const bytes = encoder.encode(value);
     const labels = { topic: this.options.topic };
     const stopTimer = this.options.metrics?.produceSeconds.startTimer(labels);
     try {

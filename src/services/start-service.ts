@@ -14,7 +14,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
 import { dashboardData, dashboardRoutes } from './analytics/dashboard/routes.js';
 import { consumerMetrics, createMetricsRegistry, librdkafkaStatsCallback, type Registry } from '../observability/metrics.js';
-import { createRegistryClient, createValueSerializer } from '../registry/client.js';
+import { AvroEncoder } from '../registry/avro-encoder.js';
+import { createRegistryClient } from '../registry/client.js';
 import { registeredSchemaId } from '../registry/schema-id.js';
 import { analyticsService } from './analytics/service.js';
 import { AnalyticsStore } from './analytics/store.js';
@@ -24,8 +25,9 @@ import { onboardingService } from './onboarding/service.js';
 import { onboardingTracker } from './onboarding/tracker.js';
 import { OnboardingStateStore } from './onboarding/tracker-store.js';
 
-/** Batches in flight at once: measured in bench/consumers.ts (docs/BENCHMARKS.md). */
+// Partition batches in flight at once in one process; measured by scripts/bench (docs/BENCHMARKS.md).
 const ANALYTICS_PARTITIONS_CONCURRENTLY = 3;
+const ONBOARDING_PARTITIONS_CONCURRENTLY = 6;
 
 export const SERVICE_NAMES = ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -108,9 +110,10 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
           inputTopic: signupsTopic,
           outputTopic: onboardingTopic,
           readerSchema: reader(USER_SIGNED_UP),
-          serializer: createValueSerializer(registry, schemaId),
+          encoder: new AvroEncoder(schemaId, output.schema),
         }),
-        { ...runtime, transactional: { transactionalId: transactionalIdFor(groups.onboarding) } },
+        // Batches of several partitions share a transaction when they finish together.
+        { ...runtime, transactional: { transactionalId: transactionalIdFor(groups.onboarding) }, partitionsConsumedConcurrently: ONBOARDING_PARTITIONS_CONCURRENTLY },
       );
       break;
     }

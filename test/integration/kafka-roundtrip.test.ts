@@ -12,6 +12,7 @@ import {
   type SchemaRegistryClient,
 } from '../../src/registry/client.js';
 import { createLogger } from '../../src/logger.js';
+import { AvroEncoder } from '../../src/registry/avro-encoder.js';
 import { withTimeout } from '../support/kafka.js';
 import { stackConfig } from '../support/stack-env.js';
 
@@ -62,6 +63,13 @@ describe('Kafka + schema registry round trip', () => {
     expect(bytes[0]).toBe(0); // magic byte
     expect(bytes.readUInt32BE(1)).toBe(schemaId);
     expect(bytes.length).toBeGreaterThan(5);
+  });
+
+  it("encodes with the pinned AvroEncoder to exactly the registry client's bytes, which its deserializer reads back", async () => {
+    const value = probe(7);
+    const ours = new AvroEncoder<StackProbe>(schemaId, JSON.stringify(schema)).encode(value);
+    expect(ours.equals(await createValueSerializer(registry, schemaId).serialize(topic, value))).toBe(true);
+    expect(await createValueDeserializer(registry).deserialize(topic, ours)).toEqual(value);
   });
 
   it('produces with a librdkafka producer and consumes and decodes what was produced', async () => {

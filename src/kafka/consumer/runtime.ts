@@ -122,6 +122,13 @@ interface OutgoingMessage {
   readonly message: KafkaJS.Message;
 }
 
+interface TransactionalBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lastOffset: string;
+  readonly records: readonly OutgoingMessage[];
+}
+
 type RecordOutcome =
   | { readonly kind: 'done'; readonly outputs: readonly OutgoingMessage[] }
   | { readonly kind: 'dead-letter'; readonly letter: OutgoingMessage }
@@ -161,8 +168,9 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   });
 
   // Dead letters and transactional output share one producer per consumer process.
+  // No linger: a transaction awaits its records' acks, so waiting to batch only adds latency.
   const producer: Producer = createIdempotentProducer(options.kafka, {
-    lingerMs: 5,
+    lingerMs: 0,
     deliveryTimeoutMs: options.produceTimeoutMs,
     ...(options.transactional ? { transactionalId: options.transactional.transactionalId } : {}),
   });
@@ -170,31 +178,55 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   await consumer.connect();
   await consumer.subscribe({ topics: [service.topic] });
 
-  /** Produces `records` and commits the input position (the offset after `lastOffset`) atomically. */
   const recordKey = (topic: string, partition: number, offset: string) => `${topic}/${partition}/${offset}`;
   const nextOffset = (offset: string) => String(BigInt(offset) + 1n);
   const messageAt = (batch: KafkaJS.Batch, record: DecodedRecord<T>) => batch.messages.find((m) => m.offset === record.context.offset)!;
 
-  const commitInTransaction = async (topic: string, partition: number, lastOffset: string, records: readonly OutgoingMessage[]) => {
+  /**
+   * Produces the output records of several partitions' batches and commits their input
+   * positions (the offset after each batch's last record) atomically.
+   */
+  const commitInTransaction = async (batches: readonly TransactionalBatch[]) => {
     const transaction = await producer.transaction();
     try {
-      if (records.length > 0) {
-        // One request for the whole batch: awaiting each send would wait for each ack in turn.
-        const byTopic = new Map<string, KafkaJS.Message[]>();
-        for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record.message]);
-        await transaction.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      }
-      await transaction.sendOffsets({
-        consumer,
-        // The committed offset is the next one to read, hence + 1.
-        topics: [{ topic, partitions: [{ partition, offset: String(BigInt(lastOffset) + 1n) }] }],
-      });
+      const byTopic = new Map<string, KafkaJS.Message[]>();
+      for (const record of batches.flatMap((b) => b.records)) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record.message]);
+      // One request for everything: awaiting each send would wait for each ack in turn.
+      if (byTopic.size > 0) await transaction.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      const positions = new Map<string, Array<{ partition: number; offset: string }>>();
+      // The committed offset is the next one to read, hence + 1.
+      for (const b of batches) positions.set(b.topic, [...(positions.get(b.topic) ?? []), { partition: b.partition, offset: nextOffset(b.lastOffset) }]);
+      await transaction.sendOffsets({ consumer, topics: [...positions].map(([topic, partitions]) => ({ topic, partitions })) });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch((abortError: unknown) => logger.warn({ err: abortError }, 'transaction abort failed'));
       throw error;
     }
   };
+
+  // A producer has one transaction open at a time. Batches of other partitions that finish
+  // while a transaction commits wait and go together in the next one (group commit), so the
+  // partitions do not queue behind each other's commits one by one.
+  let waitingForTransaction: Array<TransactionalBatch & { settle: (error?: unknown) => void }> = [];
+  let committing = false;
+  const commitWithOthers = (batch: TransactionalBatch) =>
+    new Promise<void>((resolve, reject) => {
+      waitingForTransaction.push({ ...batch, settle: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (committing) return;
+      committing = true;
+      void (async () => {
+        while (waitingForTransaction.length > 0) {
+          const group = waitingForTransaction;
+          waitingForTransaction = [];
+          const failure = await commitInTransaction(group).then(
+            () => undefined,
+            (error: unknown) => error ?? new Error('transaction failed'),
+          );
+          for (const member of group) member.settle(failure);
+        }
+        committing = false;
+      })();
+    });
 
   type Decoded = { readonly kind: 'decoded'; readonly record: DecodedRecord<T> };
 
@@ -296,16 +328,18 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       eachBatch: ({ batch, resolveOffset, pause }) => runBatch(service, batch, resolveOffset, pause),
     });
   } else if (transactional) {
-    // One Kafka transaction per polled batch: every output record and dead letter of the
-    // batch, plus the input position after its last record, commit or abort together.
+    // Every output record and dead letter of a polled batch, plus the input position after
+    // its last record, commit or abort together, in one Kafka transaction (shared with the
+    // batches of other partitions that finish at the same time).
     await consumer.run({
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, pause }) => {
         const pending: OutgoingMessage[] = [];
         let last: string | undefined;
         const flush = async () => {
           if (last === undefined) return;
           try {
-            await commitInTransaction(batch.topic, batch.partition, last, pending);
+            await commitWithOthers({ topic: batch.topic, partition: batch.partition, lastOffset: last, records: pending });
           } catch (error) {
             logger.warn({ err: error, partition: batch.partition }, 'transaction failed; retrying the batch after back-off');
             return retryLater(pause, options.retry.maxBackoffMs, error);

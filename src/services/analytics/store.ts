@@ -81,8 +81,8 @@ export class AnalyticsStore {
           `WITH batch AS (
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[]) AS b(user_id, event_id, occurred_at, email_domain)),
            new AS (
-             INSERT INTO ${s}.counted_users (user_id, event_id, occurred_at, email_domain)
-             SELECT user_id, event_id, occurred_at, email_domain FROM batch
+             INSERT INTO ${s}.counted_users (user_id, event_id, occurred_at, email_domain, counted_at)
+             SELECT user_id, event_id, occurred_at, email_domain, clock_timestamp() FROM batch
              ON CONFLICT (user_id) DO NOTHING
              RETURNING user_id, occurred_at, email_domain),
            totals AS (

@@ -1,11 +1,12 @@
 // onboarding: consume-transform-produce. Each UserSignedUp becomes a
 // UserRegisteredForOnboarding on its own topic, produced in the same Kafka transaction that
 // commits the input offset, so read_committed readers see each enrolment exactly once.
-import type { AvroSerializer } from '@confluentinc/schemaregistry';
 import { Headers } from '../../events/headers.js';
+import type { UserRegisteredForOnboarding } from '../../events/user-registered-for-onboarding.js';
 import type { UserSignedUp } from '../../events/user-signed-up.js';
 import type { ConsumerService } from '../../kafka/consumer/runtime.js';
 import { continueTrace } from '../../observability/trace-context.js';
+import type { AvroEncoder } from '../../registry/avro-encoder.js';
 import { enrolmentFor } from './enrolment.js';
 
 export interface OnboardingServiceOptions {
@@ -13,8 +14,8 @@ export interface OnboardingServiceOptions {
   readonly inputTopic: string;
   readonly outputTopic: string;
   readonly readerSchema: string;
-  /** Serializer pinned to the registered UserRegisteredForOnboarding schema. */
-  readonly serializer: AvroSerializer;
+  /** Encoder pinned to the registered UserRegisteredForOnboarding schema. */
+  readonly encoder: AvroEncoder<UserRegisteredForOnboarding>;
 }
 
 export function onboardingService(options: OnboardingServiceOptions): ConsumerService<UserSignedUp> {
@@ -35,7 +36,7 @@ export function onboardingService(options: OnboardingServiceOptions): ConsumerSe
         {
           topic: options.outputTopic,
           key: signup.userId,
-          value: await options.serializer.serialize(options.outputTopic, enrolment),
+          value: options.encoder.encode(enrolment),
           headers: passOn,
         },
       ];
