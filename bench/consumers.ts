@@ -12,7 +12,8 @@ import { createKafka } from '../src/kafka/client.js';
 import { AvroDecoder } from '../src/kafka/consumer/avro-decoder.js';
 import { createIdempotentProducer } from '../src/kafka/producer.js';
 import { createLogger } from '../src/logger.js';
-import { createRegistryClient, createValueSerializer } from '../src/registry/client.js';
+import { AvroEncoder } from '../src/registry/avro-encoder.js';
+import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../src/registry/schema-id.js';
 import { startService, type ServiceName } from '../src/services/start-service.js';
@@ -79,7 +80,8 @@ async function main(): Promise<void> {
 
 async function prefill(topic: string, count: number) {
   const registry = createRegistryClient(config.registry);
-  const serializer = createValueSerializer(registry, await registeredSchemaId(registry, `${topic}-value`, loadSchemaHistory(USER_SIGNED_UP).latest));
+  const schema = loadSchemaHistory(USER_SIGNED_UP).latest;
+  const encoder = new AvroEncoder(await registeredSchemaId(registry, `${topic}-value`, schema), schema.schema);
   const producer = createIdempotentProducer(kafka, { lingerMs: 5, deliveryTimeoutMs: 60_000 });
   await producer.connect();
   const started = performance.now();
@@ -88,7 +90,7 @@ async function prefill(topic: string, count: number) {
     while (next < count) {
       const i = next++;
       const event = { eventId: randomUUID(), userId: randomUUID(), email: `fill${i}@d${i % 17}.example`, username: `fill${i}`, occurredAt: new Date(), locale: null };
-      await producer.send({ topic, messages: [{ key: event.userId, value: await serializer.serialize(topic, event) }] });
+      await producer.send({ topic, messages: [{ key: event.userId, value: encoder.encode(event) }] });
     }
   };
   await Promise.all(Array.from({ length: 512 }, worker));
