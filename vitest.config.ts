@@ -25,6 +25,17 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        test: {
+          // Breaks the three-broker cluster, the registry, PostgreSQL, SMTP and the services
+          // for real; run by scripts/test after `scripts/stack up --brokers 3`.
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/support/require-stack.ts', 'test/faults/support/report.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

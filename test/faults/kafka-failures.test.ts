@@ -1,0 +1,90 @@
+// Kafka failing under load, on the three-broker cluster: one broker killed, then the whole
+// cluster stopped and started. Acknowledged signups are never lost, the API always answers
+// (201 or 503 within its bound, never a hang), the consumers carry on by themselves.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stack } from '../support/api.js';
+import { eventually } from '../support/services.js';
+import { startLoad } from './support/load.js';
+import { check, startSystem, type SystemUnderTest } from './support/system.js';
+
+let system: SystemUnderTest;
+const PRODUCE_TIMEOUT_MS = 3000;
+
+beforeAll(async () => {
+  system = await startSystem({ PRODUCE_TIMEOUT_MS: String(PRODUCE_TIMEOUT_MS) });
+});
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+async function leaderOfPartition0(): Promise<number> {
+  const admin = system.api.kafka.admin();
+  await admin.connect();
+  try {
+    const [topic] = await admin.fetchTopicMetadata({ topics: [system.config.topics.signups.name] });
+    return topic!.partitions.find((p) => p.partitionId === 0)!.leader;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('Kafka failures under load', () => {
+  it('kill -9 of the leader of a partition: nothing acknowledged is lost, every request answered, consumers continue', async () => {
+    const startedAt = Date.now();
+    const load = startLoad({ port: system.port, ratePerSecond: 40, maxRequests: 1200, maxSeconds: 30, requestTimeoutMs: 20_000 });
+    await eventually(() => load.answered() >= 150, () => `answered ${load.answered()}`);
+    const leader = await leaderOfPartition0();
+    expect([1, 2, 3]).toContain(leader);
+    await stack('kill', `kafka-${leader as 1 | 2 | 3}`);
+    await sleep(12_000); // the load carries on against the two brokers left
+    await stack('start', `kafka-${leader as 1 | 2 | 3}`);
+    const result = await load.done;
+    const report = await check(system, `kill -9 of the partition leader (broker ${leader})`, result, startedAt);
+    expect(report.timeouts).toBe(0);
+    expect(report.otherStatuses).toEqual({});
+    expect(report.created).toBeGreaterThan(result.requests / 2);
+    expect(report.lost).toBe(0);
+    expect(report.doubleCounted).toBe(0);
+    expect(report.secondEmails).toBe(0);
+    expect(report.duplicateEnrolments).toBe(0);
+    expect(report.deadLettered).toBe(0);
+  });
+
+  it('the whole cluster stopped, then started: 503 within the bound while down, recovery by itself, consumers resume', async () => {
+    const startedAt = Date.now();
+    const load = startLoad({ port: system.port, ratePerSecond: 20, maxRequests: 2000, maxSeconds: 90, requestTimeoutMs: 20_000 });
+    await eventually(() => load.answered() >= 60, () => `answered ${load.answered()}`);
+    await stack('stop', 'kafka');
+    await sleep(10_000);
+    await stack('start', 'kafka');
+    // Recovery: the API acknowledges signups again without being restarted.
+    const recovered = Date.now();
+    await eventually(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${system.port}/readyz`, { signal: AbortSignal.timeout(5000) });
+        return response.status === 200;
+      },
+      () => 'the API is not ready again',
+      90_000,
+    );
+    const readyAfterMs = Date.now() - recovered;
+    await sleep(5_000);
+    load.stop();
+    const result = await load.done;
+    const report = await check(system, 'whole Kafka cluster stopped for 10 s, then started', result, startedAt);
+    console.log(`API ready again ${readyAfterMs} ms after the cluster started`);
+    expect(report.timeouts).toBe(0);
+    expect(report.otherStatuses).toEqual({});
+    expect(report.unavailable).toBeGreaterThan(0);
+    // A 503 comes within the produce timeout plus about a second of librdkafka's timer granularity.
+    expect(report.max503LatencyMs).toBeLessThan(PRODUCE_TIMEOUT_MS + 2500);
+    expect(report.lost).toBe(0);
+    expect(report.doubleCounted).toBe(0);
+    expect(report.secondEmails).toBe(0);
+    expect(report.duplicateEnrolments).toBe(0);
+    expect(report.deadLettered).toBe(0);
+  });
+});

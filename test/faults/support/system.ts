@@ -1,0 +1,173 @@
+// The whole system under a fault: the real API (in this process, on a real HTTP port) and
+// the four consumer services as child processes, on topics, groups and an analytics schema
+// of the test's own, against the three-broker cluster. After the fault, check() reads every
+// topic from the beginning and the services' stores, and compares them with the load's 201s.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../../../src/config.js';
+import { createPool, type Pool } from '../../../src/db/pool.js';
+import { consumerGroups } from '../../../src/events/catalog.js';
+import { deadLetterTopic } from '../../../src/kafka/consumer/dead-letter.js';
+import { AnalyticsStore } from '../../../src/services/analytics/store.js';
+import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../../support/api.js';
+import { receivedMail } from '../../support/mail.js';
+import { buildDist, root, spawnConsumer, type ChildUnderTest } from '../../support/processes.js';
+import { eventually } from '../../support/services.js';
+import { readTopic } from './topics.js';
+import type { LoadResult } from './load.js';
+
+export const SERVICES = ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const;
+export type Service = (typeof SERVICES)[number];
+
+export interface SystemUnderTest {
+  readonly config: Config;
+  readonly api: ApiUnderTest;
+  readonly pool: Pool;
+  readonly startedAt: number;
+  readonly port: number;
+  /** Live processes by service; replaced on restart. Extra instances are kept by their own key. */
+  readonly consumers: Map<string, ChildUnderTest>;
+  spawn(key: string, service: Service): ChildUnderTest;
+  /** SIGKILLs the process under `key` and starts a fresh one of the same service. */
+  killAndRestart(key: string, service: Service): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startSystem(overrides: Record<string, string> = {}): Promise<SystemUnderTest> {
+  await buildDist();
+  const config = await isolatedConfig({
+    PRODUCE_TIMEOUT_MS: '3000',
+    CONSUMER_INITIAL_BACKOFF_MS: '200',
+    CONSUMER_MAX_BACKOFF_MS: '2000',
+    ...overrides,
+  });
+  if (config.topics.replicationFactor < 3) {
+    throw new Error(`the fault tests need the three-broker cluster (topics with replication factor 3), found ${config.topics.replicationFactor}: run 'scripts/stack up --brokers 3'`);
+  }
+  const api = await startApiUnderTest(config);
+  const pool = createPool(config.database.url);
+  const consumers = new Map<string, ChildUnderTest>();
+  const exited: ChildUnderTest[] = [];
+  const spawn = (key: string, service: Service) => {
+    const child = spawnConsumer(service, config);
+    consumers.set(key, child);
+    return child;
+  };
+  for (const service of SERVICES) spawn(service, service);
+  await eventually(
+    () => [...consumers.values()].every((p) => p.output().includes('consumer running')),
+    () => [...consumers.values()].map((p) => p.output().slice(-400)).join('\n---\n'),
+    60_000,
+  );
+  return {
+    config,
+    api,
+    pool,
+    startedAt: Date.now(),
+    port: Number(new URL(api.url).port),
+    consumers,
+    spawn,
+    async killAndRestart(key, service) {
+      const old = consumers.get(key)!;
+      old.child.kill('SIGKILL');
+      await old.exited;
+      exited.push(old);
+      spawn(key, service);
+    },
+    async stop() {
+      for (const proc of consumers.values()) {
+        proc.child.kill('SIGTERM');
+        await proc.exited;
+      }
+      await api.stop();
+      await pool.query(`DROP SCHEMA IF EXISTS ${config.analytics.dbSchema} CASCADE`);
+      await pool.end();
+    },
+  };
+}
+
+export interface FaultReport {
+  readonly fault: string;
+  readonly seconds: number;
+  readonly requests: number;
+  readonly created: number;
+  readonly unavailable: number;
+  readonly otherStatuses: Readonly<Record<string, number>>;
+  readonly timeouts: number;
+  readonly max503LatencyMs: number;
+  readonly eventsFound: number;
+  /** 201s whose event is not on the topic. Must be 0. */
+  readonly lost: number;
+  /** Users counted more than once by analytics, or a total that disagrees with its rows. Must be 0. */
+  readonly doubleCounted: number;
+  /** Users with more than one distinct welcome email (Message-ID). Must be 0. */
+  readonly secondEmails: number;
+  /** SMTP deliveries of a message already delivered (same Message-ID): the documented crash window. */
+  readonly smtpRedeliveries: number;
+  /** Users with more than one onboarding enrolment visible to read_committed readers. Must be 0. */
+  readonly duplicateEnrolments: number;
+  readonly deadLettered: number;
+}
+
+/**
+ * Waits until every service has caught up with the signups topic, then compares: the 201s
+ * against the topic, and the topic against each service's effects.
+ */
+export async function check(system: SystemUnderTest, fault: string, load: LoadResult, startedAt: number): Promise<FaultReport> {
+  const { config, api, pool } = system;
+  const signups = await readTopic(api.kafka, config.topics.signups.name, { readCommitted: false });
+  const usersOnTopic = new Set(signups.map((r) => r.key!));
+  const emailsOnTopic = new Set(load.created.map((c) => c.email)); // only ours reach this topic
+  const analytics = new AnalyticsStore(pool, config.analytics.dbSchema);
+  const q = async (sql: string, params: unknown[] = []) => Number((await pool.query<{ n: string }>(sql, params)).rows[0]!.n);
+  const users = [...usersOnTopic];
+  await eventually(
+    async () =>
+      (await analytics.counts()).total === usersOnTopic.size &&
+      (await q(`SELECT count(*) AS n FROM welcome_emails WHERE user_id = ANY($1) AND status = 'sent'`, [users])) === usersOnTopic.size &&
+      (await q('SELECT count(*) AS n FROM onboarding_state WHERE user_id = ANY($1)', [users])) === usersOnTopic.size,
+    async () =>
+      `analytics ${(await analytics.counts()).total}, emails ${await q(`SELECT count(*) AS n FROM welcome_emails WHERE user_id = ANY($1) AND status = 'sent'`, [users])}, ` +
+      `onboarding ${await q('SELECT count(*) AS n FROM onboarding_state WHERE user_id = ANY($1)', [users])} of ${usersOnTopic.size} users on the topic`,
+    120_000,
+  );
+  const counted = await q(`SELECT count(*) AS n FROM ${config.analytics.dbSchema}.counted_users`);
+  const total = (await analytics.counts()).total;
+  const enrolments = await readTopic(api.kafka, config.topics.onboarding.name, { readCommitted: true });
+  const perUser = new Map<string, number>();
+  for (const e of enrolments) perUser.set(e.key!, (perUser.get(e.key!) ?? 0) + 1);
+  const mail = receivedMail(system.startedAt, emailsOnTopic.size > 0 ? new Set([...emailsOnTopic]) : undefined);
+  const messageIds = new Map<string, Set<string>>();
+  for (const m of mail) messageIds.set(m.to, (messageIds.get(m.to) ?? new Set()).add(m.messageId));
+  let deadLettered = 0;
+  for (const group of Object.values(consumerGroups(config))) {
+    deadLettered += (await readTopic(api.kafka, deadLetterTopic(group), { readCommitted: false, emptyOk: true })).length;
+  }
+  const statuses = { ...load.statuses };
+  const created = statuses['201'] ?? 0;
+  const unavailable = statuses['503'] ?? 0;
+  delete statuses['201'];
+  delete statuses['503'];
+  const report: FaultReport = {
+    fault,
+    seconds: Math.round((Date.now() - startedAt) / 1000),
+    requests: load.requests,
+    created,
+    unavailable,
+    otherStatuses: statuses,
+    timeouts: load.timeouts,
+    max503LatencyMs: load.max503LatencyMs,
+    eventsFound: signups.length,
+    lost: load.created.filter((c) => !usersOnTopic.has(c.userId)).length,
+    doubleCounted: Math.max(0, total - usersOnTopic.size) + Math.abs(total - counted),
+    secondEmails: [...messageIds.values()].filter((ids) => ids.size > 1).length,
+    smtpRedeliveries: mail.length - messageIds.size,
+    duplicateEnrolments: [...perUser.values()].filter((n) => n > 1).length,
+    deadLettered,
+  };
+  const dir = join(root, 'test-output', 'faults');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${fault.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`fault report: ${JSON.stringify(report)}`);
+  return report;
+}
