@@ -71,6 +71,9 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
       const ledger = new WelcomeEmailLedger(pool);
       await ledger.init();
       const mailer = createMailer(config.mail.smtpUrl);
+      // An idle pooled connection that times out or drops is reported here, outside any
+      // send; unhandled, the 'error' event would end the process (found by the fault suite).
+      mailer.on('error', (err) => logger.warn({ err }, 'idle SMTP connection failed; the pool opens a new one for the next email'));
       cleanups.push(() => mailer.close());
       consumer = await runConsumer(
         emailService({ groupId: groups.email, topic: signupsTopic, readerSchema: reader(USER_SIGNED_UP), ledger, mailer, from: config.mail.from }),

@@ -116,6 +116,8 @@ export interface RunningConsumer {
 }
 
 const ERR_ASSIGN_PARTITIONS = -175;
+/** Each waits up to librdkafka's 5 s for the coordinator. */
+const ABORT_ATTEMPTS = 6;
 
 interface OutgoingMessage {
   readonly topic: string;
@@ -169,12 +171,26 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
 
   // Dead letters and transactional output share one producer per consumer process.
   // No linger: a transaction awaits its records' acks, so waiting to batch only adds latency.
-  const producer: Producer = createIdempotentProducer(options.kafka, {
-    lingerMs: 0,
-    deliveryTimeoutMs: options.produceTimeoutMs,
-    ...(options.transactional ? { transactionalId: options.transactional.transactionalId } : {}),
-  });
+  const newProducer = () =>
+    createIdempotentProducer(options.kafka, {
+      lingerMs: 0,
+      deliveryTimeoutMs: options.produceTimeoutMs,
+      ...(options.transactional ? { transactionalId: options.transactional.transactionalId } : {}),
+    });
+  let producer: Producer = newProducer();
   await producer.connect();
+  let producerReady: Promise<void> = Promise.resolve();
+  /** The producer, connected; a replacement whose connect failed is replaced again. */
+  const connectedProducer = async (): Promise<Producer> => {
+    try {
+      await producerReady;
+    } catch {
+      producer = newProducer();
+      producerReady = producer.connect();
+      await producerReady;
+    }
+    return producer;
+  };
   await consumer.connect();
   await consumer.subscribe({ topics: [service.topic] });
 
@@ -187,7 +203,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
    * positions (the offset after each batch's last record) atomically.
    */
   const commitInTransaction = async (batches: readonly TransactionalBatch[]) => {
-    const transaction = await producer.transaction();
+    const transaction = await (await connectedProducer()).transaction();
     try {
       const byTopic = new Map<string, KafkaJS.Message[]>();
       for (const record of batches.flatMap((b) => b.records)) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record.message]);
@@ -199,9 +215,34 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       await transaction.sendOffsets({ consumer, topics: [...positions].map(([topic, partitions]) => ({ topic, partitions })) });
       await transaction.commit();
     } catch (error) {
-      await transaction.abort().catch((abortError: unknown) => logger.warn({ err: abortError }, 'transaction abort failed'));
+      await abortOrReplaceProducer(transaction);
       throw error;
     }
+  };
+
+  /**
+   * Aborts a failed transaction. An abort can time out while the transaction coordinator
+   * moves (a broker died): librdkafka asks for the call to be repeated, and until an abort
+   * succeeds the client refuses to begin another transaction. Past the attempts, or on a
+   * fatal error, the producer is replaced: the new one, with the same transactional id,
+   * fences the old one and the coordinator aborts what it left open.
+   */
+  const abortOrReplaceProducer = async (transaction: KafkaJS.Transaction) => {
+    for (let attempt = 1; attempt <= ABORT_ATTEMPTS; attempt++) {
+      try {
+        await transaction.abort();
+        return;
+      } catch (abortError) {
+        logger.warn({ err: abortError, attempt }, 'transaction abort failed');
+        if ((abortError as { fatal?: boolean }).fatal) break;
+      }
+    }
+    logger.warn('replacing the transactional producer');
+    const old = producer;
+    producer = newProducer();
+    await old.disconnect().catch(() => undefined);
+    producerReady = producer.connect();
+    producerReady.catch(() => undefined); // awaited by the next transaction, which reports it
   };
 
   // A producer has one transaction open at a time. Batches of other partitions that finish

@@ -38,14 +38,19 @@ export function createMailer(smtpUrl: string): Transporter {
       const socket = connect({ host: options.host ?? url.hostname, port: options.port ?? 25 });
       socket.setNoDelay(true);
       socket.setTimeout(5000, () => socket.destroy(new Error('SMTP connection timed out after 5000 ms')));
-      socket.once('connect', () => {
-        socket.setTimeout(0);
-        callback(null, { connection: socket });
-      });
       // On failure nodemailer makes the connection attempt itself (callback(null, false)):
       // its pool only recovers from failures on its own path (an error passed back here
       // left the pool stuck after two refused connections, measured).
-      socket.once('error', () => callback(null, false));
+      const failed = () => callback(null, false);
+      socket.once('error', failed);
+      socket.once('connect', () => {
+        socket.setTimeout(0);
+        // From here the socket's errors are nodemailer's. Left attached, this listener
+        // answered a second time when the connection later failed, and the connection's
+        // second 'error' event, which nothing listened to, ended the process (fault suite).
+        socket.removeListener('error', failed);
+        callback(null, { connection: socket });
+      });
     },
     // Bounded: a mail server that hangs fails the attempt, and the runtime retries later.
     connectionTimeout: 5000,

@@ -79,6 +79,12 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
         proc.child.kill('SIGTERM');
         await proc.exited;
       }
+      // Every process's log, for the post-mortem of a failed run.
+      const logs = join(root, 'test-output', 'faults', 'logs', config.consumers.groupPrefix.replace(/\.$/, ''));
+      mkdirSync(logs, { recursive: true });
+      for (const [key, proc] of consumers) writeFileSync(join(logs, `${key}.log`), proc.output());
+      exited.forEach((proc, i) => writeFileSync(join(logs, `killed-${i}.log`), proc.output()));
+      writeFileSync(join(logs, 'api.log'), api.logLines.join(''));
       await api.stop();
       await pool.query(`DROP SCHEMA IF EXISTS ${config.analytics.dbSchema} CASCADE`);
       await pool.end();
