@@ -46,6 +46,13 @@ export const EnvSchema = Type.Object({
     maximum: 300_000,
     description: 'milliseconds after which an unacknowledged event fails its request with 503',
   }),
+  PRODUCER_DELIVERY_TIMEOUT_MS: Type.Integer({
+    default: 120_000,
+    minimum: 1000,
+    maximum: 900_000,
+    description:
+      'milliseconds librdkafka keeps trying to deliver an event (message.timeout.ms); longer than a leader failover, so that no in-flight event is timed out, which would bump the idempotent epoch and can duplicate it',
+  }),
   // 0: librdkafka still batches whatever queues up while a request is in flight, so load
   // gets shared round trips without making a lone signup wait (bench: 2 ms → 0 took one
   // connection from 316 to 2,176 signups/s and 16 connections from 5,249 to 8,948).
@@ -111,6 +118,7 @@ export interface Config {
     readonly brokers: readonly string[];
     readonly clientId: string;
     readonly produceTimeoutMs: number;
+    readonly deliveryTimeoutMs: number;
     readonly lingerMs: number;
   };
   readonly registry: { readonly url: string };
@@ -167,6 +175,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       brokers: env.KAFKA_BROKERS.split(','),
       clientId: env.KAFKA_CLIENT_ID,
       produceTimeoutMs: env.PRODUCE_TIMEOUT_MS,
+      deliveryTimeoutMs: Math.max(env.PRODUCER_DELIVERY_TIMEOUT_MS, env.PRODUCE_TIMEOUT_MS),
       lingerMs: env.PRODUCER_LINGER_MS,
     },
     registry: { url: env.SCHEMA_REGISTRY_URL.replace(/\/+$/, '') },

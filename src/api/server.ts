@@ -30,7 +30,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const metrics = apiMetrics(registry);
   const producer = createIdempotentProducer(kafka, {
     lingerMs: config.kafka.lingerMs,
-    deliveryTimeoutMs: config.kafka.produceTimeoutMs,
+    deliveryTimeoutMs: config.kafka.deliveryTimeoutMs,
     statsCallback: librdkafkaStatsCallback(registry, 'api-producer'),
   });
   // librdkafka connects lazily and reconnects by itself: a broker that is down now makes
@@ -47,6 +47,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     schema: loadSchemaHistory(USER_SIGNED_UP).latest,
     logger,
     metrics,
+    answerWithinMs: config.kafka.produceTimeoutMs,
   });
   const resolving = publisher.resolveSchema();
 

@@ -18,6 +18,11 @@ export interface EventPublisherOptions {
   /** The schema this process writes; it must already be registered under `<topic>-value`. */
   readonly schema: SchemaVersion;
   readonly logger: Logger;
+  /**
+   * How long publish() waits for the acknowledgement before it fails (the request's 503).
+   * The send itself goes on until the producer's own, longer, delivery timeout.
+   */
+  readonly answerWithinMs: number;
   /** Pause between attempts to resolve the schema id while the registry is unreachable. */
   readonly resolveRetryMs?: number;
   readonly metrics?: Pick<ApiMetrics, 'produceSeconds' | 'produceErrors'>;
@@ -69,20 +74,28 @@ export class EventPublisher<T> {
     const bytes = encoder.encode(value);
     const labels = { topic: this.options.topic };
     const stopTimer = this.options.metrics?.produceSeconds.startTimer(labels);
+    const sending = this.options.producer.send({ topic: this.options.topic, messages: [{ key, value: bytes, headers }] });
+    // The caller gets its answer within answerWithinMs, but the send is not cut short: a
+    // message that librdkafka times out while in flight forces an idempotent epoch bump, and
+    // during a leader failover that re-sent batches already written (duplicates, measured by
+    // the fault suite). A late acknowledgement only means the 503'd event did land; clients
+    // retry with an Idempotency-Key, which gives the retry the same ids.
+    let timer: NodeJS.Timeout | undefined;
+    const answerDeadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.options.answerWithinMs} ms`)), this.options.answerWithinMs);
+    });
     try {
-      const [metadata] = await this.options.producer.send({
-        topic: this.options.topic,
-        messages: [{ key, value: bytes, headers }],
-      });
+      const [metadata] = await Promise.race([sending, answerDeadline]);
       stopTimer?.();
       return metadata!;
     } catch (error) {
       this.options.metrics?.produceErrors.inc(labels);
+      sending.catch((late: unknown) => this.options.logger.warn({ err: late, key }, 'event not delivered'));
       // Every produce failure here is Kafka's state, not the caller's input: a timeout, a
       // full local queue, an unknown topic. The caller may retry the same request safely.
-      throw new UnavailableError('kafka', `Kafka did not acknowledge the event: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new UnavailableError('kafka', `Kafka did not acknowledge the event: ${(error as Error).message}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
