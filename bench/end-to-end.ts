@@ -33,6 +33,7 @@ const env = {
   CONSUMER_GROUP_PREFIX: `bench-e2e-${run}.`,
   ANALYTICS_DB_SCHEMA: `bench_e2e_${run}`,
   API_PORT: String(API_PORT),
+  API_RATE_LIMIT_MAX: '0', // one load generator, one address
   SERVICE_HTTP_PORT: '0',
   LOG_LEVEL: 'info',
 };

@@ -42,7 +42,7 @@ interface LoadResult {
 
 async function main(): Promise<void> {
   await prepareTopics();
-  const ours = startServer('api', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3101', LOG_LEVEL: 'warn' });
+  const ours = startServer('api', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3101', LOG_LEVEL: 'warn', API_RATE_LIMIT_MAX: '0' });
   const baseline = startServer('baseline', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3102' });
   const bare = startServer('bare-fastify', ['bench/ceilings/bare-fastify.mjs'], { PORT: '3103' });
   const peak = trackPeakRss(ours.child.pid!);
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     }
     const lowRate = await oneAtATime('http://127.0.0.1:3101/signup', 300);
     // The same with librdkafka's linger at 5 ms (its default): what the linger.ms = 0 setting saves one awaited send.
-    const lingering = startServer('api-linger-5', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3104', LOG_LEVEL: 'warn', PRODUCER_LINGER_MS: '5' });
+    const lingering = startServer('api-linger-5', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3104', LOG_LEVEL: 'warn', PRODUCER_LINGER_MS: '5', API_RATE_LIMIT_MAX: '0' });
     await waitForHttp('http://127.0.0.1:3104/readyz');
     const lowRateLinger5 = await oneAtATime('http://127.0.0.1:3104/signup', 300);
     lingering.child.kill('SIGTERM');

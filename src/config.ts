@@ -103,6 +103,13 @@ export const EnvSchema = Type.Object({
   API_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   API_PORT: port(3000, 'the API port (0 picks a free one)'),
   API_BODY_LIMIT_BYTES: Type.Integer({ default: 4096, minimum: 256, maximum: 1_048_576 }),
+  API_RATE_LIMIT_MAX: Type.Integer({
+    default: 60,
+    minimum: 0,
+    maximum: 1_000_000,
+    description: 'signups one client address may make per API_RATE_LIMIT_WINDOW_MS before it gets 429 (0: no limit)',
+  }),
+  API_RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000, maximum: 86_400_000 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     default: 10_000,
     minimum: 100,
@@ -133,6 +140,8 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly bodyLimitBytes: number;
+    /** Per client address, on POST /signup; undefined: no limit. */
+    readonly rateLimit: { readonly max: number; readonly windowMs: number } | undefined;
   };
   readonly consumers: {
     readonly groupPrefix: string;
@@ -186,7 +195,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       replicationFactor: env.TOPIC_REPLICATION_FACTOR,
       minInsyncReplicas: env.TOPIC_MIN_INSYNC_REPLICAS,
     },
-    api: { host: env.API_HOST, port: env.API_PORT, bodyLimitBytes: env.API_BODY_LIMIT_BYTES },
+    api: {
+      host: env.API_HOST,
+      port: env.API_PORT,
+      bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
+      rateLimit: env.API_RATE_LIMIT_MAX > 0 ? { max: env.API_RATE_LIMIT_MAX, windowMs: env.API_RATE_LIMIT_WINDOW_MS } : undefined,
+    },
     consumers: {
       groupPrefix: env.CONSUMER_GROUP_PREFIX,
       maxBatchSize: env.CONSUMER_MAX_BATCH_SIZE,

@@ -2,6 +2,8 @@
 // OpenAPI document, error handling, then routes. Listening on a port is server.ts' job.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from '../config.js';
@@ -66,11 +68,28 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // /docs sends its own Content-Security-Policy (hashes for Swagger UI's scripts); the rest
+  // of the API answers JSON, where helmet's other headers are the ones that matter.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // Security headers on every response. CORS stance: no CORS headers at all, so browsers
+  // refuse cross-origin calls; the signup form is served from the API's own origin, or a
+  // backend calls it (README, 'Security').
+  await app.register(helmet, { global: true, contentSecurityPolicy: false });
+  // Per client address; only routes that opt in (POST /signup) are limited. The counters are
+  // per process: behind several instances the limit applies per instance.
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      code: 'RATE_LIMITED',
+      message: `too many signups from this address: at most ${context.max} per ${context.after}; retry after the Retry-After seconds`,
+    }),
+  });
 
   registerErrorHandlers(app);
   await app.register(metricsRoute, deps.metrics);
   await app.register(healthRoutes, { checks: deps.readinessChecks });
-  await app.register(signupRoute, { publisher: deps.publisher });
+  await app.register(signupRoute, { publisher: deps.publisher, rateLimit: deps.config.rateLimit });
   return app;
 }

@@ -37,6 +37,7 @@ describe('consumers under load', () => {
     expect(report.doubleCounted).toBe(0);
     expect(report.secondEmails).toBe(0);
     expect(report.duplicateEnrolments).toBe(0);
+    expect(report.rawEmailsInLogs).toBe(0);
     expect(report.deadLettered).toBe(0);
   });
 
@@ -66,6 +67,7 @@ describe('consumers under load', () => {
     expect(report.doubleCounted).toBe(0);
     expect(report.secondEmails).toBe(0);
     expect(report.duplicateEnrolments).toBe(0);
+    expect(report.rawEmailsInLogs).toBe(0);
     expect(report.deadLettered).toBe(0);
   });
 });

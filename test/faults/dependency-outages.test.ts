@@ -43,6 +43,7 @@ describe('dependency outages under load', () => {
     expect(report.doubleCounted).toBe(0);
     expect(report.secondEmails).toBe(0);
     expect(report.duplicateEnrolments).toBe(0);
+    expect(report.rawEmailsInLogs).toBe(0);
   });
 
   it('SMTP down: email retries with back-off, dead-letters after the bound; a re-publish later sends each email once', async () => {
@@ -82,5 +83,6 @@ describe('dependency outages under load', () => {
     expect(report.secondEmails).toBe(0);
     expect(report.doubleCounted).toBe(0);
     expect(report.duplicateEnrolments).toBe(0);
+    expect(report.rawEmailsInLogs).toBe(0);
   });
 });

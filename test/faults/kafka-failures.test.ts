@@ -50,6 +50,7 @@ describe('Kafka failures under load', () => {
     expect(report.doubleCounted).toBe(0);
     expect(report.secondEmails).toBe(0);
     expect(report.duplicateEnrolments).toBe(0);
+    expect(report.rawEmailsInLogs).toBe(0);
     expect(report.deadLettered).toBe(0);
   });
 
@@ -85,6 +86,7 @@ describe('Kafka failures under load', () => {
     expect(report.doubleCounted).toBe(0);
     expect(report.secondEmails).toBe(0);
     expect(report.duplicateEnrolments).toBe(0);
+    expect(report.rawEmailsInLogs).toBe(0);
     expect(report.deadLettered).toBe(0);
   });
 });

@@ -66,5 +66,6 @@ describe('schema registry down under load', () => {
     expect(report.doubleCounted).toBe(0);
     expect(report.secondEmails).toBe(0);
     expect(report.duplicateEnrolments).toBe(0);
+    expect(report.rawEmailsInLogs).toBe(0);
   });
 });

@@ -24,6 +24,11 @@ export function envFor(config: Config): NodeJS.ProcessEnv {
     SMTP_URL: config.mail.smtpUrl,
     LOG_LEVEL: 'info',
     SERVICE_HTTP_PORT: '0',
+    API_RATE_LIMIT_MAX: String(config.api.rateLimit?.max ?? 0),
+    PRODUCE_TIMEOUT_MS: String(config.kafka.produceTimeoutMs),
+    CONSUMER_MAX_ATTEMPTS: String(config.consumers.retry.maxAttempts),
+    CONSUMER_INITIAL_BACKOFF_MS: String(config.consumers.retry.initialBackoffMs),
+    CONSUMER_MAX_BACKOFF_MS: String(config.consumers.retry.maxBackoffMs),
   };
 }
 

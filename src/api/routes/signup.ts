@@ -10,12 +10,14 @@ import { continueTrace } from '../../observability/trace-context.js';
 
 export interface SignupRouteOptions {
   readonly publisher: EventPublisher<UserSignedUp>;
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number } | undefined;
 }
 
-export const signupRoute: FastifyPluginAsyncTypebox<SignupRouteOptions> = async (app, { publisher }) => {
+export const signupRoute: FastifyPluginAsyncTypebox<SignupRouteOptions> = async (app, { publisher, rateLimit }) => {
   app.post(
     '/signup',
     {
+      ...(rateLimit ? { config: { rateLimit: { max: rateLimit.max, timeWindow: rateLimit.windowMs } } } : {}),
       schema: {
         summary: 'Sign a user up',
         description:
@@ -23,7 +25,7 @@ export const signupRoute: FastifyPluginAsyncTypebox<SignupRouteOptions> = async 
         tags: ['signup'],
         body: SignupRequest,
         headers: SignupHeaders,
-        response: { 201: SignupAccepted, 400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 503: ErrorResponse },
+        response: { 201: SignupAccepted, 400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
       },
       // Surrounding spaces are a copy-paste accident, not an invalid address: trim before validating.
       preValidation: async (request) => {

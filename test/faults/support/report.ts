@@ -38,11 +38,12 @@ function markdown(rows: FaultReport[], startedAt: Date): string {
     '- **double counts**: analytics counting a user twice (a total that exceeds the distinct users on the topic, or disagrees with its rows).',
     '- **second emails**: users with more than one distinct welcome email (Message-ID). *SMTP redeliveries* are deliveries of the same message again: the documented window between the SMTP server accepting a message and the ledger recording it (SMTP has no transactions).',
     '- **duplicate enrolments**: users with more than one onboarding event visible to a read_committed reader.',
+    '- **raw emails in logs**: signups whose email address appears unmasked anywhere in the logs of the API or any service process (killed ones included).',
     '',
-    '| fault | s | requests | 201 | 503 | other | hung | slowest 503 ms | events | lost | double counts | second emails | SMTP redeliveries | duplicate enrolments | dead-lettered |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| fault | s | requests | 201 | 503 | other | hung | slowest 503 ms | events | lost | double counts | second emails | SMTP redeliveries | duplicate enrolments | dead-lettered | raw emails in logs |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) =>
-      `| ${[r.fault, r.seconds, r.requests, r.created, r.unavailable, other(r), r.timeouts, r.max503LatencyMs || '–', r.eventsFound, r.lost, r.doubleCounted, r.secondEmails, r.smtpRedeliveries, r.duplicateEnrolments, r.deadLettered].join(' | ')} |`,
+      `| ${[r.fault, r.seconds, r.requests, r.created, r.unavailable, other(r), r.timeouts, r.max503LatencyMs || '–', r.eventsFound, r.lost, r.doubleCounted, r.secondEmails, r.smtpRedeliveries, r.duplicateEnrolments, r.deadLettered, r.rawEmailsInLogs].join(' | ')} |`,
     ),
     '',
   ].join('\n');

@@ -13,7 +13,7 @@ import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../../supp
 import { receivedMail } from '../../support/mail.js';
 import { buildDist, root, spawnConsumer, type ChildUnderTest } from '../../support/processes.js';
 import { eventually } from '../../support/services.js';
-import { readTopic } from './topics.js';
+import { readTopic } from '../../support/topics.js';
 import type { LoadResult } from './load.js';
 
 export const SERVICES = ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const;
@@ -27,6 +27,8 @@ export interface SystemUnderTest {
   readonly port: number;
   /** Live processes by service; replaced on restart. Extra instances are kept by their own key. */
   readonly consumers: Map<string, ChildUnderTest>;
+  /** Everything every process logged so far, killed ones included. */
+  logs(): string;
   spawn(key: string, service: Service): ChildUnderTest;
   /** SIGKILLs the process under `key` and starts a fresh one of the same service. */
   killAndRestart(key: string, service: Service): Promise<void>;
@@ -67,6 +69,7 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
     port: Number(new URL(api.url).port),
     consumers,
     spawn,
+    logs: () => [...exited, ...consumers.values()].map((p) => p.output()).join('\n') + api.logLines.join(''),
     async killAndRestart(key, service) {
       const old = consumers.get(key)!;
       old.child.kill('SIGKILL');
@@ -113,6 +116,8 @@ export interface FaultReport {
   /** Users with more than one onboarding enrolment visible to read_committed readers. Must be 0. */
   readonly duplicateEnrolments: number;
   readonly deadLettered: number;
+  /** Log lines of any process that carry a signup's raw email address. Must be 0. */
+  readonly rawEmailsInLogs: number;
 }
 
 /**
@@ -149,6 +154,8 @@ export async function check(system: SystemUnderTest, fault: string, load: LoadRe
   for (const group of Object.values(consumerGroups(config))) {
     deadLettered += (await readTopic(api.kafka, deadLetterTopic(group), { readCommitted: false, emptyOk: true })).length;
   }
+  const logs = system.logs();
+  const rawEmailsInLogs = load.created.filter((c) => logs.includes(c.email)).length;
   const statuses = { ...load.statuses };
   const created = statuses['201'] ?? 0;
   const unavailable = statuses['503'] ?? 0;
@@ -170,6 +177,7 @@ export async function check(system: SystemUnderTest, fault: string, load: LoadRe
     smtpRedeliveries: mail.length - messageIds.size,
     duplicateEnrolments: [...perUser.values()].filter((n) => n > 1).length,
     deadLettered,
+    rawEmailsInLogs,
   };
   const dir = join(root, 'test-output', 'faults');
   mkdirSync(dir, { recursive: true });

@@ -1,7 +1,7 @@
 // Reads a whole topic, from the beginning to its end offsets at the time of the call.
 import { randomUUID } from 'node:crypto';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
-import type { Kafka } from '../../../src/kafka/client.js';
+import type { Kafka } from '../../src/kafka/client.js';
 
 export interface TopicRecord {
   readonly partition: number;
