@@ -60,6 +60,8 @@ export async function republish(producer: Producer, dlqTopic: string, letters: r
     if (!source) throw new Error(`dead letter ${letter.partition}:${letter.offset} has no ${DeadLetterHeaders.sourceTopic} header`);
     const headers = Object.fromEntries(Object.entries(letter.headers).filter(([k]) => !k.startsWith('dlq.')));
     headers['dlq.republished-from'] = `${dlqTopic}/${letter.partition}/${letter.offset}`;
+    const group = letter.headers[DeadLetterHeaders.group];
+    if (group) headers[DeadLetterHeaders.replayForGroup] = group;
     await producer.send({ topic: source, messages: [{ key: letter.key, value: letter.value, headers }] });
   }
   return letters.length;

@@ -12,6 +12,11 @@ export const DeadLetterHeaders = {
   group: 'dlq.consumer.group',
   attempts: 'dlq.attempts',
   failedAt: 'dlq.failed.at',
+  /**
+   * On a re-published record: the one group it is for. The source topic is shared, and the
+   * other groups handled the original already (onboarding would publish its enrolment again).
+   */
+  replayForGroup: 'dlq.replay.group',
 } as const;
 
 export const deadLetterTopic = (groupId: string): string => `${groupId}.dlq`;

@@ -17,7 +17,7 @@ import { valueSubject } from '../../events/subjects.js';
 import type { Kafka } from '../client.js';
 import { createIdempotentProducer, type Producer } from '../producer.js';
 import { AvroDecoder } from './avro-decoder.js';
-import { deadLetterMessage, deadLetterTopic } from './dead-letter.js';
+import { DeadLetterHeaders, deadLetterMessage, deadLetterTopic } from './dead-letter.js';
 import { decideOnFailure, DependencyUnavailableError, type RetryPolicy } from './errors.js';
 
 export interface RecordContext {
@@ -195,6 +195,11 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   await consumer.subscribe({ topics: [service.topic] });
 
   const recordKey = (topic: string, partition: number, offset: string) => `${topic}/${partition}/${offset}`;
+  /** A dead letter re-published for another group: this group handled the original already. */
+  const isReplayForAnotherGroup = (message: KafkaJS.KafkaMessage) => {
+    const replayFor = message.headers?.[DeadLetterHeaders.replayForGroup];
+    return replayFor !== undefined && String(replayFor) !== service.groupId;
+  };
   const nextOffset = (offset: string) => String(BigInt(offset) + 1n);
   const messageAt = (batch: KafkaJS.Batch, record: DecodedRecord<T>) => batch.messages.find((m) => m.offset === record.context.offset)!;
 
@@ -321,6 +326,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
 
   /** Decodes and handles one record; never throws: the outcome says what the caller must do. */
   const processRecord = async (handle: RecordConsumerService<T>['handle'], topic: string, partition: number, message: KafkaJS.KafkaMessage): Promise<RecordOutcome> => {
+    if (isReplayForAnotherGroup(message)) return { kind: 'done', outputs: [] };
     const stopTimer = options.metrics?.handlerSeconds.startTimer(labels);
     const decoded = await decodeRecord(topic, partition, message);
     if (decoded.kind !== 'decoded') return decoded;
@@ -430,8 +436,10 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     let last: string | undefined;
     let undecodable: { delayMs: number; error: unknown } | undefined;
     for (const message of batch.messages) {
-      // Dead-lettered already, before a retry of its batch sent the consumer back here.
-      if (deadLettered.size === 0 || !deadLettered.has(recordKey(topic, partition, message.offset))) {
+      // Skipped: dead-lettered already, before a retry of its batch sent the consumer back
+      // here; or re-published for another group.
+      const skip = (deadLettered.size > 0 && deadLettered.has(recordKey(topic, partition, message.offset))) || isReplayForAnotherGroup(message);
+      if (!skip) {
         const decoded = await decodeRecord(topic, partition, message);
         if (decoded.kind === 'retry') {
           undecodable = decoded; // handle what came before it, then wait
