@@ -34,9 +34,21 @@ export async function readTopic(kafka: Kafka, topic: string, options: { readComm
     await consumer.subscribe({ topics: [topic] });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`read ${records.length} records of ${topic}; partitions ${[...pending].join(', ')} not finished`)), options.timeoutMs ?? 60_000);
+      // A read_committed reader cannot tell where a partition ends when it ends in aborted
+      // records (a killed transactional producer): it is done once nothing arrives for 3 s.
+      let idle: NodeJS.Timeout | undefined;
+      const quiet = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          clearTimeout(timer);
+          resolve();
+        }, 3000);
+      };
+      if (options.readCommitted) quiet();
       void consumer.run({
         eachMessage: async ({ partition, message }: KafkaJS.EachMessagePayload) => {
           records.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value });
+          if (options.readCommitted) quiet();
           // On a transactional topic the last offset is the last transaction's commit marker,
           // which a read_committed reader never receives.
           const next = BigInt(message.offset) + 1n;
@@ -44,6 +56,7 @@ export async function readTopic(kafka: Kafka, topic: string, options: { readComm
           if (next >= end || (options.readCommitted && next >= end - 1n)) pending.delete(partition);
           if (pending.size === 0) {
             clearTimeout(timer);
+            clearTimeout(idle);
             resolve();
           }
         },
