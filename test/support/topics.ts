@@ -35,7 +35,8 @@ export async function readTopic(kafka: Kafka, topic: string, options: { readComm
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`read ${records.length} records of ${topic}; partitions ${[...pending].join(', ')} not finished`)), options.timeoutMs ?? 60_000);
       // A read_committed reader cannot tell where a partition ends when it ends in aborted
-      // records (a killed transactional producer): it is done once nothing arrives for 3 s.
+      // records (a killed transactional producer): it is done once nothing arrives for 3 s
+      // after a first record (the group join before it can take longer).
       let idle: NodeJS.Timeout | undefined;
       const quiet = () => {
         clearTimeout(idle);
@@ -44,7 +45,6 @@ export async function readTopic(kafka: Kafka, topic: string, options: { readComm
           resolve();
         }, 3000);
       };
-      if (options.readCommitted) quiet();
       void consumer.run({
         eachMessage: async ({ partition, message }: KafkaJS.EachMessagePayload) => {
           records.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value });
