@@ -1,5 +1,6 @@
 // Environment → typed configuration, validated once at start-up. Every process calls
 // loadConfig() exactly once and passes the result down; nothing else reads process.env.
+import { existsSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
@@ -20,11 +21,23 @@ export const EnvSchema = Type.Object({
     description: 'comma-separated host:port list of bootstrap brokers',
   }),
   KAFKA_CLIENT_ID: Type.String({ default: 'signup-pipeline', minLength: 1 }),
+  KAFKA_SECURITY_PROTOCOL: Type.Union([Type.Literal('PLAINTEXT'), Type.Literal('SSL'), Type.Literal('SASL_PLAINTEXT'), Type.Literal('SASL_SSL')], {
+    default: 'PLAINTEXT',
+    description: 'PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL',
+  }),
+  KAFKA_SASL_MECHANISM: Type.Optional(
+    Type.Union([Type.Literal('PLAIN'), Type.Literal('SCRAM-SHA-256'), Type.Literal('SCRAM-SHA-512')], { description: 'PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512' }),
+  ),
+  KAFKA_SASL_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  KAFKA_SSL_CA_LOCATION: Type.Optional(Type.String({ minLength: 1, description: "a PEM file of the CA that signed the brokers' certificates" })),
   SCHEMA_REGISTRY_URL: Type.String({
     default: 'http://127.0.0.1:8081/apis/ccompat/v7',
     pattern: httpUrl,
     description: 'base URL of a Confluent-compatible schema registry API',
   }),
+  SCHEMA_REGISTRY_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  SCHEMA_REGISTRY_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   DATABASE_URL: Type.String({
     default: 'postgres://postgres@127.0.0.1:5432/signup_pipeline',
     pattern: postgresUrl,
@@ -90,6 +103,7 @@ export const EnvSchema = Type.Object({
     pattern: '^smtps?://\\S+$',
     description: 'smtp:// or smtps:// URL of the mail server, credentials included if any',
   }),
+  SMTP_REQUIRE_TLS: Type.Boolean({ default: false, description: 'true: refuse to send unless the server upgrades to TLS (STARTTLS)' }),
   MAIL_FROM: Type.String({ default: 'Signup Pipeline <welcome@signup-pipeline.invalid>', minLength: 3 }),
 
   SERVICE_HTTP_PORT: Type.Optional(
@@ -127,8 +141,9 @@ export interface Config {
     readonly produceTimeoutMs: number;
     readonly deliveryTimeoutMs: number;
     readonly lingerMs: number;
+    readonly security: KafkaSecurity;
   };
-  readonly registry: { readonly url: string };
+  readonly registry: { readonly url: string; readonly basicAuth: { readonly username: string; readonly password: string } | undefined };
   readonly database: { readonly url: string };
   readonly topics: {
     readonly signups: { readonly name: string; readonly partitions: number };
@@ -148,12 +163,18 @@ export interface Config {
     readonly maxBatchSize: number;
     readonly retry: { readonly maxAttempts: number; readonly initialBackoffMs: number; readonly maxBackoffMs: number };
   };
-  readonly mail: { readonly smtpUrl: string; readonly from: string };
+  readonly mail: { readonly smtpUrl: string; readonly from: string; readonly requireTls: boolean };
   readonly analytics: { readonly dbSchema: string };
   /** Health and metrics listener of a consumer service process; port undefined = the service's default. */
   readonly serviceHttp: { readonly host: string; readonly port: number | undefined };
   readonly shutdownTimeoutMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
+}
+
+export interface KafkaSecurity {
+  readonly protocol: Env['KAFKA_SECURITY_PROTOCOL'];
+  readonly sasl: { readonly mechanism: NonNullable<Env['KAFKA_SASL_MECHANISM']>; readonly username: string; readonly password: string } | undefined;
+  readonly caLocation: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -174,11 +195,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (!Value.Check(EnvSchema, env)) {
     throw new ConfigError(describeProblems(env));
   }
-  if (env.TOPIC_MIN_INSYNC_REPLICAS > env.TOPIC_REPLICATION_FACTOR) {
-    throw new ConfigError([
-      `TOPIC_MIN_INSYNC_REPLICAS=${env.TOPIC_MIN_INSYNC_REPLICAS}: must not exceed TOPIC_REPLICATION_FACTOR=${env.TOPIC_REPLICATION_FACTOR}, or no write could ever be acknowledged`,
-    ]);
-  }
+  const problems = crossChecks(env);
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     kafka: {
       brokers: env.KAFKA_BROKERS.split(','),
@@ -186,8 +204,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       produceTimeoutMs: env.PRODUCE_TIMEOUT_MS,
       deliveryTimeoutMs: Math.max(env.PRODUCER_DELIVERY_TIMEOUT_MS, env.PRODUCE_TIMEOUT_MS),
       lingerMs: env.PRODUCER_LINGER_MS,
+      security: {
+        protocol: env.KAFKA_SECURITY_PROTOCOL,
+        sasl: env.KAFKA_SECURITY_PROTOCOL.startsWith('SASL_')
+          ? { mechanism: env.KAFKA_SASL_MECHANISM!, username: env.KAFKA_SASL_USERNAME!, password: env.KAFKA_SASL_PASSWORD! }
+          : undefined,
+        caLocation: env.KAFKA_SSL_CA_LOCATION,
+      },
     },
-    registry: { url: env.SCHEMA_REGISTRY_URL.replace(/\/+$/, '') },
+    registry: {
+      url: env.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
+      basicAuth: env.SCHEMA_REGISTRY_USERNAME ? { username: env.SCHEMA_REGISTRY_USERNAME, password: env.SCHEMA_REGISTRY_PASSWORD! } : undefined,
+    },
     database: { url: env.DATABASE_URL },
     topics: {
       signups: { name: env.SIGNUP_TOPIC, partitions: env.SIGNUP_TOPIC_PARTITIONS },
@@ -210,7 +238,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         maxBackoffMs: Math.max(env.CONSUMER_MAX_BACKOFF_MS, env.CONSUMER_INITIAL_BACKOFF_MS),
       },
     },
-    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM, requireTls: env.SMTP_REQUIRE_TLS },
     analytics: { dbSchema: env.ANALYTICS_DB_SCHEMA },
     serviceHttp: { host: env.API_HOST, port: env.SERVICE_HTTP_PORT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
@@ -225,10 +253,69 @@ function describeProblems(env: unknown): string[] {
     if (byVariable.has(variable)) continue; // the first reason per variable is the useful one
     const schema = EnvSchema.properties[variable as keyof Env] as { description?: string } | undefined;
     const expected = schema?.description ? ` (expected ${schema.description})` : '';
-    const shown = JSON.stringify(typeof error.value === 'string' ? hideUrlPassword(error.value) : error.value);
+    const shown = SECRETS.has(variable) ? '"***"' : JSON.stringify(typeof error.value === 'string' ? hideUrlPassword(error.value) : error.value);
     byVariable.set(variable, `${variable}=${shown}: ${error.message}${expected}`);
   }
   return [...byVariable.values()];
+}
+
+/** Variables whose values never appear in an error message or a log line. */
+const SECRETS = new Set(['KAFKA_SASL_PASSWORD', 'SCHEMA_REGISTRY_PASSWORD']);
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+const PG_SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+
+/** Rules that span variables: production connection settings that would fail, or leak a secret. */
+function crossChecks(env: Env): string[] {
+  const problems: string[] = [];
+  if (env.TOPIC_MIN_INSYNC_REPLICAS > env.TOPIC_REPLICATION_FACTOR) {
+    problems.push(
+      `TOPIC_MIN_INSYNC_REPLICAS=${env.TOPIC_MIN_INSYNC_REPLICAS}: must not exceed TOPIC_REPLICATION_FACTOR=${env.TOPIC_REPLICATION_FACTOR}, or no write could ever be acknowledged`,
+    );
+  }
+  const protocol = env.KAFKA_SECURITY_PROTOCOL;
+  const saslVariables = (['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((v) => env[v] !== undefined);
+  if (protocol.startsWith('SASL_')) {
+    for (const v of ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
+      if (env[v] === undefined) problems.push(`${v}: required with KAFKA_SECURITY_PROTOCOL=${protocol}`);
+    }
+    if (protocol === 'SASL_PLAINTEXT' && env.KAFKA_SASL_MECHANISM === 'PLAIN') {
+      problems.push('KAFKA_SASL_MECHANISM=PLAIN with KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT would send the password in clear: use SASL_SSL (or a SCRAM mechanism)');
+    }
+  } else if (saslVariables.length > 0) {
+    problems.push(`${saslVariables.join(', ')}: set, but KAFKA_SECURITY_PROTOCOL=${protocol} does not use SASL (SASL_SSL or SASL_PLAINTEXT)`);
+  }
+  if (env.KAFKA_SSL_CA_LOCATION !== undefined) {
+    if (!protocol.endsWith('SSL')) problems.push(`KAFKA_SSL_CA_LOCATION: set, but KAFKA_SECURITY_PROTOCOL=${protocol} does not use TLS (SSL or SASL_SSL)`);
+    else if (!existsSync(env.KAFKA_SSL_CA_LOCATION)) problems.push(`KAFKA_SSL_CA_LOCATION=${JSON.stringify(env.KAFKA_SSL_CA_LOCATION)}: no such file`);
+  }
+  if ((env.SCHEMA_REGISTRY_USERNAME === undefined) !== (env.SCHEMA_REGISTRY_PASSWORD === undefined)) {
+    problems.push('SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD: set both or neither');
+  }
+  const registry = new URL(env.SCHEMA_REGISTRY_URL);
+  if (env.SCHEMA_REGISTRY_USERNAME !== undefined && registry.protocol === 'http:' && !LOOPBACK.test(registry.hostname)) {
+    problems.push(`SCHEMA_REGISTRY_URL=${JSON.stringify(hideUrlPassword(env.SCHEMA_REGISTRY_URL))}: credentials would cross the network in clear; use https://`);
+  }
+  const database = safeUrl(env.DATABASE_URL);
+  const sslMode = database?.searchParams.get('sslmode');
+  if (sslMode && !PG_SSL_MODES.includes(sslMode)) {
+    problems.push(`DATABASE_URL: sslmode=${sslMode} is not one of ${PG_SSL_MODES.join(', ')}`);
+  }
+  const smtp = safeUrl(env.SMTP_URL);
+  if (smtp && smtp.username && smtp.protocol === 'smtp:' && !env.SMTP_REQUIRE_TLS && !LOOPBACK.test(smtp.hostname)) {
+    problems.push(
+      `SMTP_URL=${JSON.stringify(hideUrlPassword(env.SMTP_URL))}: credentials on smtp:// could be sent in clear if STARTTLS is stripped; use smtps:// or SMTP_REQUIRE_TLS=true`,
+    );
+  }
+  return problems;
+}
+
+function safeUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Credentials in a URL never reach a log or an error message. */

@@ -1,13 +1,14 @@
 // The one place that turns configuration into a librdkafka-backed client. Producers,
 // consumers and the admin client are all made from the instance this returns.
 import { KafkaJS } from '@confluentinc/kafka-javascript';
-import type { Config } from '../config.js';
+import type { Config, KafkaSecurity } from '../config.js';
 import type { Logger } from '../logger.js';
 
 export type Kafka = KafkaJS.Kafka;
 
 export function createKafka(config: Config['kafka'], logger: Logger): Kafka {
   return new KafkaJS.Kafka({
+    ...librdkafkaSecurity(config.security),
     kafkaJS: {
       brokers: [...config.brokers],
       clientId: config.clientId,
@@ -16,6 +17,15 @@ export function createKafka(config: Config['kafka'], logger: Logger): Kafka {
       logger: kafkaLogger(logger.child({ component: 'kafka' })),
     },
   });
+}
+
+/** The connection's security as librdkafka properties (validated in config.ts). */
+export function librdkafkaSecurity(security: KafkaSecurity): Record<string, string> {
+  return {
+    'security.protocol': security.protocol.toLowerCase(),
+    ...(security.sasl ? { 'sasl.mechanisms': security.sasl.mechanism, 'sasl.username': security.sasl.username, 'sasl.password': security.sasl.password } : {}),
+    ...(security.caLocation ? { 'ssl.ca.location': security.caLocation } : {}),
+  };
 }
 
 /** Routes the client's messages (its own and librdkafka's) into pino. */

@@ -20,6 +20,9 @@ export function createRegistryClient(config: Config['registry']): SchemaRegistry
     retriesWaitMs: 200,
     retriesMaxWaitMs: 1000,
     createAxiosDefaults: { timeout: 5000 },
+    ...(config.basicAuth
+      ? { basicAuthCredentials: { credentialsSource: 'USER_INFO' as const, userInfo: `${config.basicAuth.username}:${config.basicAuth.password}` } }
+      : {}),
   });
 }
 

@@ -70,7 +70,7 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
       cleanups.push(() => pool.end());
       const ledger = new WelcomeEmailLedger(pool);
       await ledger.init();
-      const mailer = createMailer(config.mail.smtpUrl);
+      const mailer = createMailer(config.mail.smtpUrl, { requireTls: config.mail.requireTls });
       // An idle pooled connection that times out or drops is reported here, outside any
       // send; unhandled, the 'error' event would end the process (found by the fault suite).
       mailer.on('error', (err) => logger.warn({ err }, 'idle SMTP connection failed; the pool opens a new one for the next email'));

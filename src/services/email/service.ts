@@ -19,7 +19,7 @@ export interface EmailServiceOptions {
   readonly from: string;
 }
 
-export function createMailer(smtpUrl: string): Transporter {
+export function createMailer(smtpUrl: string, options: { readonly requireTls?: boolean } = {}): Transporter {
   // nodemailer ignores every other option when given a URL, so the URL is taken apart here.
   const url = new URL(smtpUrl);
   const secure = url.protocol === 'smtps:';
@@ -27,6 +27,9 @@ export function createMailer(smtpUrl: string): Transporter {
     host: url.hostname,
     port: url.port ? Number(url.port) : secure ? 465 : 587,
     secure,
+    // smtps:// is TLS from the first byte; on smtp:// nodemailer upgrades with STARTTLS when
+    // offered, and with requireTLS refuses to go on without it (a stripped STARTTLS).
+    requireTLS: options.requireTls ?? false,
     ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
     // One reused connection instead of a new SMTP handshake per email.
     pool: true,
