@@ -6,8 +6,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 
 const envFile = fileURLToPath(new URL('../../.stack/env', import.meta.url));
 
-/** The stack's configuration, with `overrides` (e.g. a test's own topic) on top. */
-export function stackConfig(overrides: Record<string, string> = {}): Config {
+/** Every variable `scripts/stack up` wrote. */
+export function stackEnv(): Record<string, string> {
   const fromFile: Record<string, string> = {};
   if (existsSync(envFile)) {
     for (const line of readFileSync(envFile, 'utf8').split('\n')) {
@@ -15,6 +15,12 @@ export function stackConfig(overrides: Record<string, string> = {}): Config {
       if (match) fromFile[match[1]!] = match[2]!;
     }
   }
+  return fromFile;
+}
+
+/** The stack's configuration, with `overrides` (e.g. a test's own topic) on top. */
+export function stackConfig(overrides: Record<string, string> = {}): Config {
+  const fromFile = stackEnv();
   // No rate limit unless a test asks for one: the suites send many signups from 127.0.0.1.
   return loadConfig({ API_RATE_LIMIT_MAX: '0', ...fromFile, ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...overrides });
 }
