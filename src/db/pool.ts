@@ -24,16 +24,25 @@ export function createPool(url: string): Pool {
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   return asDependencyErrors(async () => {
     const client = await pool.connect();
+    // A checked-out client whose connection drops between two queries emits 'error', which
+    // unheard would end the process (the fault suite's PostgreSQL stop did). The next query
+    // fails anyway, and a broken client is discarded rather than returned to the pool.
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken ?? false);
     }
   });
 }

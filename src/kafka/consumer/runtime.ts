@@ -143,6 +143,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   /** Batch mode: records dead-lettered in a batch that is to be retried from an earlier record. */
   const deadLettered = new Set<string>();
   const retryTimers = new Set<NodeJS.Timeout>();
+  let stopping = false;
   const transactional = options.transactional !== undefined;
   const dlqTopic = deadLetterTopic(service.groupId);
   const labels = { group: service.groupId, topic: service.topic };
@@ -363,7 +364,13 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     const resume = pause();
     const timer = setTimeout(() => {
       retryTimers.delete(timer);
-      resume();
+      // Not after stop() began: the consumer may be disconnected by now.
+      if (stopping) return;
+      try {
+        resume();
+      } catch (error) {
+        logger.warn({ err: error }, 'cannot resume a paused partition');
+      }
     }, delayMs);
     retryTimers.add(timer);
     throw failure;
@@ -526,6 +533,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     assignment: () => consumer.assignment(),
     lastStatsAt: () => lastStatsAt,
     async stop() {
+      stopping = true;
       for (const timer of retryTimers) clearTimeout(timer);
       await consumer.disconnect(); // finishes the record in hand, commits stored offsets, leaves the group
       await producer.flush({ timeout: options.produceTimeoutMs }).catch(() => undefined);
