@@ -1,6 +1,7 @@
 // The one place that turns configuration into a librdkafka-backed client. Producers,
 // consumers and the admin client are all made from the instance this returns.
 import { KafkaJS } from '@confluentinc/kafka-javascript';
+import './client-library-fix.js';
 import type { Config, KafkaSecurity } from '../config.js';
 import type { Logger } from '../logger.js';
 
