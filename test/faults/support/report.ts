@@ -34,6 +34,7 @@ function markdown(rows: FaultReport[], startedAt: Date): string {
     '',
     'Each row is one test of `test/faults/`: a bounded load of signups (fixed rate, a cap on requests and time, a 20 s timeout per request) runs against the real API while the fault happens; afterwards a checker waits until every service has caught up, reads every topic from the beginning and the services\' stores, and compares them with the 201 responses.',
     '',
+    '- **events**: records on the signups topic after the test; the tests of one file share a system and its topic, so this counts the earlier tests\' too (and re-published dead letters). 503\'d requests may still land: the API stops waiting, librdkafka keeps delivering.',
     '- **lost**: 201 responses whose event is not on the topic.',
     '- **double counts**: analytics counting a user twice (a total that exceeds the distinct users on the topic, or disagrees with its rows).',
     '- **second emails**: users with more than one distinct welcome email (Message-ID). *SMTP redeliveries* are deliveries of the same message again: the documented window between the SMTP server accepting a message and the ledger recording it (SMTP has no transactions).',
