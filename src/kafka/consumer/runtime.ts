@@ -118,6 +118,8 @@ export interface RunningConsumer {
 const ERR_ASSIGN_PARTITIONS = -175;
 /** Each waits up to librdkafka's 5 s for the coordinator. */
 const ABORT_ATTEMPTS = 6;
+const COMMIT_ATTEMPTS = 6;
+const ERR_TIMED_OUT = -185;
 
 interface OutgoingMessage {
   readonly topic: string;
@@ -219,10 +221,29 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       // The committed offset is the next one to read, hence + 1.
       for (const b of batches) positions.set(b.topic, [...(positions.get(b.topic) ?? []), { partition: b.partition, offset: nextOffset(b.lastOffset) }]);
       await transaction.sendOffsets({ consumer, topics: [...positions].map(([topic, partitions]) => ({ topic, partitions })) });
-      await transaction.commit();
+      await commitRepeatingTimeouts(transaction);
     } catch (error) {
       await abortOrReplaceProducer(transaction);
       throw error;
+    }
+  };
+
+  /**
+   * A commit that timed out may still complete on the coordinator: librdkafka's rule is to
+   * call commit again, never to abort it (an abort is refused while the commit is in flight,
+   * and re-handling the batch then published its records twice: the fault suite saw one
+   * duplicate enrolment after a broker kill).
+   */
+  const commitRepeatingTimeouts = async (transaction: KafkaJS.Transaction) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await transaction.commit();
+        return;
+      } catch (error) {
+        const timedOut = (error as { code?: number }).code === ERR_TIMED_OUT || (error as Error).name === 'KafkaJSTimeout';
+        if (!timedOut || attempt >= COMMIT_ATTEMPTS) throw error;
+        logger.warn({ err: error, attempt }, 'transaction commit timed out; committing again');
+      }
     }
   };
 
@@ -261,7 +282,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
    * after a broker was killed, and every partition waited on it (140 s of silence until the
    * group fenced it). Past the bound it counts as failed and the producer is replaced.
    */
-  const transactionBoundMs = 4 * options.produceTimeoutMs + 10_000;
+  const transactionBoundMs = 4 * options.produceTimeoutMs + COMMIT_ATTEMPTS * 5000 + 10_000;
   const commitWithinBound = (group: readonly TransactionalBatch[]) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
