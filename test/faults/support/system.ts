@@ -10,6 +10,7 @@ import { consumerGroups } from '../../../src/events/catalog.js';
 import { deadLetterTopic } from '../../../src/kafka/consumer/dead-letter.js';
 import { AnalyticsStore } from '../../../src/services/analytics/store.js';
 import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../../support/api.js';
+import { withTimeout } from '../../support/kafka.js';
 import { receivedMail } from '../../support/mail.js';
 import { buildDist, root, spawnConsumer, type ChildUnderTest } from '../../support/processes.js';
 import { eventually } from '../../support/services.js';
@@ -78,18 +79,25 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
       spawn(key, service);
     },
     async stop() {
-      for (const proc of consumers.values()) {
-        proc.child.kill('SIGTERM');
-        await proc.exited;
-      }
+      // Bounded: a process that has not exited 20 s after SIGTERM is killed (its log says why).
+      await Promise.all(
+        [...consumers.values()].map(async (proc) => {
+          proc.child.kill('SIGTERM');
+          const timer = setTimeout(() => proc.child.kill('SIGKILL'), 20_000);
+          await proc.exited;
+          clearTimeout(timer);
+        }),
+      );
       // Every process's log, for the post-mortem of a failed run.
       const logs = join(root, 'test-output', 'faults', 'logs', config.consumers.groupPrefix.replace(/\.$/, ''));
       mkdirSync(logs, { recursive: true });
       for (const [key, proc] of consumers) writeFileSync(join(logs, `${key}.log`), proc.output());
       exited.forEach((proc, i) => writeFileSync(join(logs, `killed-${i}.log`), proc.output()));
       writeFileSync(join(logs, 'api.log'), api.logLines.join(''));
-      await api.stop();
-      await pool.query(`DROP SCHEMA IF EXISTS ${config.analytics.dbSchema} CASCADE`);
+      await withTimeout(api.stop(), 30_000, 'the API stopping').catch((error: unknown) => console.error(`API stop: ${(error as Error).message}`));
+      await withTimeout(pool.query(`DROP SCHEMA IF EXISTS ${config.analytics.dbSchema} CASCADE`), 20_000, 'dropping the analytics schema').catch((error: unknown) =>
+        console.error(`cleanup: ${(error as Error).message}`),
+      );
       await pool.end();
     },
   };
