@@ -114,6 +114,13 @@ export const EnvSchema = Type.Object({
     }),
   ),
 
+  USER_ID_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'at least 32 characters of random text, the same on every API instance and never changed: the key user ids are derived from email addresses with (required by the API)',
+    }),
+  ),
   API_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   API_PORT: port(3000, 'the API port (0 picks a free one)'),
   API_BODY_LIMIT_BYTES: Type.Integer({ default: 4096, minimum: 256, maximum: 1_048_576 }),
@@ -155,6 +162,8 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly bodyLimitBytes: number;
+    /** Key of the address → userId derivation (api/identity.ts); only the API needs it. */
+    readonly userIdSecret: string | undefined;
     /** Per client address, on POST /signup; undefined: no limit. */
     readonly rateLimit: { readonly max: number; readonly windowMs: number } | undefined;
   };
@@ -227,6 +236,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       host: env.API_HOST,
       port: env.API_PORT,
       bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
+      userIdSecret: env.USER_ID_SECRET,
       rateLimit: env.API_RATE_LIMIT_MAX > 0 ? { max: env.API_RATE_LIMIT_MAX, windowMs: env.API_RATE_LIMIT_WINDOW_MS } : undefined,
     },
     consumers: {
@@ -246,6 +256,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** The API's own requirement: the key user ids are derived with. No default: a made-up key would give every address a new id. */
+export function userIdSecretOf(config: Config): string {
+  if (config.api.userIdSecret === undefined) {
+    throw new ConfigError([
+      'USER_ID_SECRET: required by the API (user ids are derived from email addresses with it; the local stack writes one to .stack/env)',
+    ]);
+  }
+  return config.api.userIdSecret;
+}
+
 function describeProblems(env: unknown): string[] {
   const byVariable = new Map<string, string>();
   for (const error of Value.Errors(EnvSchema, env)) {
@@ -260,7 +280,7 @@ function describeProblems(env: unknown): string[] {
 }
 
 /** Variables whose values never appear in an error message or a log line. */
-const SECRETS = new Set(['KAFKA_SASL_PASSWORD', 'SCHEMA_REGISTRY_PASSWORD']);
+const SECRETS = new Set(['KAFKA_SASL_PASSWORD', 'SCHEMA_REGISTRY_PASSWORD', 'USER_ID_SECRET']);
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
 const PG_SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];

@@ -11,6 +11,7 @@ import type { EventPublisher } from '../kafka/event-publisher.js';
 import type { UserSignedUp } from '../events/user-signed-up.js';
 import type { Logger } from '../logger.js';
 import { registerErrorHandlers } from './plugins/error-handler.js';
+import type { UserIds } from './identity.js';
 import type { Check } from './readiness.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
@@ -21,6 +22,7 @@ export interface AppDependencies {
   readonly config: Config['api'];
   readonly logger: Logger;
   readonly publisher: EventPublisher<UserSignedUp>;
+  readonly userIds: UserIds;
   readonly readinessChecks: Record<string, Check>;
   readonly metrics: { readonly registry: Registry; readonly http: ApiMetrics['httpSeconds'] };
 }
@@ -90,6 +92,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerErrorHandlers(app);
   await app.register(metricsRoute, deps.metrics);
   await app.register(healthRoutes, { checks: deps.readinessChecks });
-  await app.register(signupRoute, { publisher: deps.publisher, rateLimit: deps.config.rateLimit });
+  await app.register(signupRoute, { publisher: deps.publisher, userIds: deps.userIds, rateLimit: deps.config.rateLimit });
   return app;
 }

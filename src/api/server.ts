@@ -1,7 +1,7 @@
 // Runs the API: wires Kafka, the registry and the app together, listens, and on shutdown
 // stops accepting, lets in-flight requests finish, then flushes the producer.
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config.js';
+import { userIdSecretOf, type Config } from '../config.js';
 import { loadSchemaHistory } from '../events/schema-history.js';
 import { USER_SIGNED_UP, type UserSignedUp } from '../events/user-signed-up.js';
 import { createKafka } from '../kafka/client.js';
@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { apiMetrics, createMetricsRegistry, librdkafkaStatsCallback } from '../observability/metrics.js';
 import { createRegistryClient } from '../registry/client.js';
 import { buildApp } from './app.js';
+import { UserIds } from './identity.js';
 import { kafkaTopicCheck, registryCheck } from './readiness.js';
 
 const READINESS_TIMEOUT_MS = 2000;
@@ -25,6 +26,7 @@ export interface RunningApi {
 }
 
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  const userIds = new UserIds(userIdSecretOf(config));
   const kafka = createKafka(config.kafka, logger);
   const registry = createMetricsRegistry('api');
   const metrics = apiMetrics(registry);
@@ -55,6 +57,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     config: config.api,
     logger,
     publisher,
+    userIds,
     metrics: { registry, http: metrics.httpSeconds },
     readinessChecks: {
       kafka: kafkaTopicCheck(admin, topic, READINESS_TIMEOUT_MS),

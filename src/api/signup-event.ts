@@ -1,14 +1,17 @@
-// Turns a validated signup request into its UserSignedUp event. Pure: no I/O, no clock or
-// randomness except through the arguments, so it is unit-tested without a broker.
+// Turns a validated signup request into its UserSignedUp event. No I/O and no clock except
+// through the arguments, so it is unit-tested without a broker.
 import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import type { UserSignedUp } from '../events/user-signed-up.js';
 import { randomBytesPooled } from '../observability/random-bytes.js';
+import { normalizeEmail } from './identity.js';
 import type { SignupRequest } from './schemas/signup.js';
 
-/** Namespace for ids derived from an Idempotency-Key (a fixed, project-specific UUID). */
+/** Namespace for event ids derived from an Idempotency-Key (a fixed, project-specific UUID). */
 const IDEMPOTENT_IDS_NAMESPACE = '0b5a1c3e-7f7d-4b8e-9c55-5f0f3c2f6a11';
 
 export interface SignupContext {
+  /** The account's id: derived from the address (identity.ts), never from the request. */
+  readonly userId: string;
   readonly idempotencyKey?: string | undefined;
   readonly acceptLanguage?: string | undefined;
   readonly now: Date;
@@ -19,11 +22,9 @@ const newId = () => uuidv7({ random: randomBytesPooled(16) });
 
 export function createSignupEvent(request: SignupRequest, context: SignupContext): UserSignedUp {
   const email = normalizeEmail(request.email);
-  const { userId, eventId } = context.idempotencyKey
-    ? idsFromIdempotencyKey(context.idempotencyKey, email, request.username)
-    : { userId: newId(), eventId: newId() };
+  const { userId } = context;
   return {
-    eventId,
+    eventId: context.idempotencyKey ? eventIdFromIdempotencyKey(context.idempotencyKey, userId, request.username) : newId(),
     userId,
     email,
     username: request.username,
@@ -33,28 +34,12 @@ export function createSignupEvent(request: SignupRequest, context: SignupContext
 }
 
 /**
- * The same key with the same signup yields the same ids, on any API instance, with no shared
- * store: a retried request publishes an event with the same eventId, which consumers
- * deduplicate. The signup's data is part of the name, so two different signups that happen
- * to reuse a key never share a userId.
+ * A retried request with the same key and signup gets the same eventId, on any API
+ * instance, so the two events are recognisably one request in logs and topics. Effects do
+ * not depend on it: consumers act once per userId, whatever the eventIds.
  */
-export function idsFromIdempotencyKey(
-  key: string,
-  email: string,
-  username: string,
-): { userId: string; eventId: string } {
-  const name = JSON.stringify([key, email, username]);
-  return {
-    userId: uuidv5(`user:${name}`, IDEMPOTENT_IDS_NAMESPACE),
-    eventId: uuidv5(`event:${name}`, IDEMPOTENT_IDS_NAMESPACE),
-  };
-}
-
-/** Trims the address and lower-cases its domain; the local part is case-sensitive by RFC 5321. */
-export function normalizeEmail(email: string): string {
-  const trimmed = email.trim();
-  const at = trimmed.lastIndexOf('@');
-  return at < 0 ? trimmed : trimmed.slice(0, at) + trimmed.slice(at).toLowerCase();
+export function eventIdFromIdempotencyKey(key: string, userId: string, username: string): string {
+  return uuidv5(`event:${JSON.stringify([key, userId, username])}`, IDEMPOTENT_IDS_NAMESPACE);
 }
 
 const LANGUAGE_TAG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;

@@ -2,10 +2,11 @@
 // SIGTERM/SIGINT, 1 if shutdown overran SHUTDOWN_TIMEOUT_MS, 2 on bad configuration.
 import closeWithGrace from 'close-with-grace';
 import { startApi, type RunningApi } from '../api/server.js';
+import { userIdSecretOf } from '../config.js';
 import { createLogger } from '../logger.js';
 import { loadConfigOrExit } from './load-config.js';
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit(userIdSecretOf);
 const logger = createLogger(config.logLevel, 'api');
 let api: RunningApi | undefined;
 

@@ -20,6 +20,11 @@ export function createKafka(config: Config['kafka'], logger: Logger): Kafka {
   });
 }
 
+/** Brokers, client id and security as librdkafka properties, for the client's lower-level API. */
+export function librdkafkaConnection(config: Config['kafka']): Record<string, string> {
+  return { 'metadata.broker.list': config.brokers.join(','), 'client.id': config.clientId, ...librdkafkaSecurity(config.security) };
+}
+
 /** The connection's security as librdkafka properties (validated in config.ts). */
 export function librdkafkaSecurity(security: KafkaSecurity): Record<string, string> {
   return {

@@ -8,7 +8,8 @@ import { loadSchemaHistory } from '../events/schema-history.js';
 import { valueSubject } from '../events/subjects.js';
 import { USER_REGISTERED_FOR_ONBOARDING } from '../events/user-registered-for-onboarding.js';
 import { USER_SIGNED_UP } from '../events/user-signed-up.js';
-import { createKafka } from '../kafka/client.js';
+import { createKafka, type Kafka } from '../kafka/client.js';
+import { readPartitionToEnd } from '../kafka/partition-reader.js';
 import { runConsumer, transactionalIdFor, type RunningConsumer } from '../kafka/consumer/runtime.js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
@@ -21,6 +22,7 @@ import { analyticsService } from './analytics/service.js';
 import { AnalyticsStore } from './analytics/store.js';
 import { WelcomeEmailLedger } from './email/ledger.js';
 import { createMailer, emailService } from './email/service.js';
+import { EnrolledUsers } from './onboarding/enrolled-users.js';
 import { onboardingService } from './onboarding/service.js';
 import { onboardingTracker } from './onboarding/tracker.js';
 import { OnboardingStateStore } from './onboarding/tracker-store.js';
@@ -28,6 +30,9 @@ import { OnboardingStateStore } from './onboarding/tracker-store.js';
 // Partition batches in flight at once in one process; measured by scripts/bench (docs/BENCHMARKS.md).
 const ANALYTICS_PARTITIONS_CONCURRENTLY = 3;
 const ONBOARDING_PARTITIONS_CONCURRENTLY = 6;
+// Reading an enrolment partition waits for transactions still open on it; past this the
+// record is retried later (Kafka's own transaction timeout is 60 s).
+const ENROLMENT_READ_TIMEOUT_MS = 30_000;
 
 export const SERVICE_NAMES = ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -107,6 +112,10 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
     case 'onboarding': {
       const output = loadSchemaHistory(USER_REGISTERED_FOR_ONBOARDING).latest;
       const schemaId = await registeredSchemaId(registry, valueSubject(onboardingTopic), output);
+      await requireSamePartitionCount(kafka, signupsTopic, onboardingTopic);
+      const enrolledUsers = new EnrolledUsers((partition, onRecord) =>
+        readPartitionToEnd(config.kafka, onboardingTopic, partition, { readCommitted: true, timeoutMs: ENROLMENT_READ_TIMEOUT_MS }, onRecord),
+      );
       consumer = await runConsumer(
         onboardingService({
           groupId: groups.onboarding,
@@ -114,6 +123,7 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
           outputTopic: onboardingTopic,
           readerSchema: reader(USER_SIGNED_UP),
           encoder: new AvroEncoder(schemaId, output.schema),
+          enrolledUsers,
         }),
         // Batches of several partitions share a transaction when they finish together.
         { ...runtime, transactional: { transactionalId: transactionalIdFor(groups.onboarding) }, partitionsConsumedConcurrently: ONBOARDING_PARTITIONS_CONCURRENTLY },
@@ -143,4 +153,19 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
       for (const cleanup of cleanups.reverse()) await cleanup();
     },
   };
+}
+
+/** Onboarding pins each enrolment to its signup's partition number: both topics need the same count. */
+async function requireSamePartitionCount(kafka: Kafka, input: string, output: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = await admin.fetchTopicMetadata({ topics: [input, output] });
+    const counts = [input, output].map((name) => topics.find((t) => t.name === name)?.partitions.length);
+    if (counts[0] !== counts[1]) {
+      throw new Error(`${input} has ${counts[0]} partitions and ${output} ${counts[1]}: onboarding needs the same number on both (README, "Scaling")`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -18,10 +18,11 @@ import { registeredSchemaId } from '../../src/registry/schema-id.js';
 import { AnalyticsStore } from '../../src/services/analytics/store.js';
 import { OnboardingStateStore } from '../../src/services/onboarding/tracker-store.js';
 import { enrolmentFor } from '../../src/services/onboarding/enrolment.js';
-import { normalizeEmail } from '../../src/api/signup-event.js';
+import { normalizeEmail } from '../../src/api/identity.js';
 import type { Config } from '../../src/config.js';
 import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
 import { consumeRecords } from '../support/kafka.js';
+import { readTopic } from '../support/topics.js';
 import { receivedMail } from '../support/mail.js';
 import { eventually, startServiceUnderTest, type ServiceUnderTest } from '../support/services.js';
 
@@ -96,7 +97,7 @@ describe('a signup flows to every service', () => {
     expect(Object.values(counts.byHour).reduce((a, b) => a + b, 0)).toBe(12);
 
     const mails = receivedMail(startedAt, ourAddresses());
-    for (const { eventId } of ids) expect(mails.some((m) => m.messageId === `<welcome.${eventId}@signup-pipeline.invalid>`)).toBe(true);
+    for (const { userId } of ids) expect(mails.some((m) => m.messageId === `<welcome.${userId}@signup-pipeline.invalid>`)).toBe(true);
     const parsed = await simpleParser(mails[0]!.raw);
     expect(parsed.subject).toMatch(/^Welcome, /);
     expect(parsed.text).toContain('welcome aboard');
@@ -125,6 +126,55 @@ describe('a signup flows to every service', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(receivedMail(startedAt, new Set([email]))).toHaveLength(1);
     expect((await analytics.counts()).total).toBe(before + 1);
+  });
+});
+
+describe('one account per address', () => {
+  it('turns repeats by every route into one user: one id, one email, one count, one enrolment', async () => {
+    const before = (await analytics.counts()).total;
+    const local = `repeat-${randomUUID().slice(0, 8)}`;
+    const email = `${local}@example.net`;
+    const inject = (address: string, username: string, headers: Record<string, string> = {}) =>
+      api.app.inject({ method: 'POST', url: '/signup', headers: { 'content-type': 'application/json', ...headers }, payload: { email: address, username } });
+    // A double click (two at once), a retry without a key, the domain and the local part in
+    // other cases, a different username, two requests with keys (one reused).
+    const responses = await Promise.all([inject(email, 'first_name'), inject(email, 'first_name')]);
+    responses.push(await inject(email, 'first_name'));
+    responses.push(await inject(` ${local}@EXAMPLE.NET `, 'first_name'));
+    responses.push(await inject(`${local.toUpperCase()}@Example.net`, 'first_name'));
+    responses.push(await inject(email, 'another_name'));
+    responses.push(await inject(email, 'first_name', { 'idempotency-key': `k-${local}` }));
+    responses.push(await inject(email, 'first_name', { 'idempotency-key': `k-${local}` }));
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(8).fill(201));
+    const bodies = responses.map((r) => r.json<{ userId: string; eventId: string; status: string }>());
+    expect(new Set(bodies.map((b) => b.userId)).size).toBe(1);
+    expect(bodies[6]!.eventId).toBe(bodies[7]!.eventId);
+    const { userId } = bodies[0]!;
+    signedUp.push({ userId, eventId: bodies[0]!.eventId, email });
+
+    await eventually(async () => (await onboardingState.forUsers([userId])).length === 1, () => 'the repeated user’s onboarding state');
+    await eventually(() => receivedMail(startedAt, new Set([email])).length >= 1, () => 'the repeated user’s welcome email');
+    // Every event of the user is on one partition, behind the first: once the onboarding
+    // group has passed the last one, nothing more can come of them.
+    const lastOffsets = await api.kafka.admin();
+    await lastOffsets.connect();
+    const ends = await lastOffsets.fetchTopicOffsets(config.topics.signups.name);
+    await eventually(async () => {
+      const committed = await lastOffsets.fetchOffsets({ groupId: consumerGroups(config).onboarding, topics: [config.topics.signups.name] });
+      return committed[0]!.partitions.every((p) => BigInt(p.offset) >= BigInt(ends.find((e) => e.partition === p.partition)!.high));
+    }, () => 'the onboarding group past every repeated signup');
+    await lastOffsets.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // email and analytics: time to (not) act again
+
+    const mails = receivedMail(startedAt, new Set([email, ` ${local}@example.net`.trim(), `${local.toUpperCase()}@example.net`]));
+    expect(new Set(mails.map((m) => m.messageId))).toEqual(new Set([`<welcome.${userId}@signup-pipeline.invalid>`]));
+    expect(mails).toHaveLength(1);
+    expect((await analytics.counts()).total).toBe(before + 1);
+    const enrolments = (await readTopic(api.kafka, config.topics.onboarding.name, { readCommitted: true })).filter((r) => r.key === userId);
+    expect(enrolments).toHaveLength(1);
+    // The first signup on the partition is the one kept: its username.
+    const decode = createValueDeserializer(createRegistryClient(config.registry));
+    expect(((await decode.deserialize(config.topics.onboarding.name, enrolments[0]!.value!)) as { username: string }).username).toBe('first_name');
   });
 });
 
@@ -226,7 +276,7 @@ describe('schema evolution through a consumer', () => {
 
     await eventually(() => receivedMail(startedAt, new Set([event.email])).length === 1, () => 'the v1 event’s welcome email');
     await eventually(async () => (await onboardingState.forUsers([event.userId])).length === 1, () => 'the v1 event’s onboarding state');
-    expect(receivedMail(startedAt, new Set([event.email]))[0]!.messageId).toBe(`<welcome.${event.eventId}@signup-pipeline.invalid>`);
+    expect(receivedMail(startedAt, new Set([event.email]))[0]!.messageId).toBe(`<welcome.${event.userId}@signup-pipeline.invalid>`);
   });
 });
 
@@ -256,6 +306,26 @@ describe('replays and groups', () => {
       () => `${replay.logLines.filter((l) => l.includes('welcome email already sent')).length} of ${before} records replayed`,
     );
     expect(receivedMail(startedAt, ourAddresses())).toHaveLength(before);
+  });
+
+  it('replaying the onboarding group from the beginning publishes no second enrolment', async () => {
+    const enrolments = async () => (await readTopic(api.kafka, config.topics.onboarding.name, { readCommitted: true })).map((r) => r.key);
+    const before = await enrolments();
+    expect(before.length).toBeGreaterThan(10);
+    await services.get('onboarding')!.stop();
+    const admin = api.kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([consumerGroups(config).onboarding]);
+    const replay = await start('onboarding');
+    services.set('onboarding', replay);
+    const ends = await admin.fetchTopicOffsets(config.topics.signups.name);
+    await eventually(async () => {
+      const committed = await admin.fetchOffsets({ groupId: consumerGroups(config).onboarding, topics: [config.topics.signups.name] });
+      return committed[0]!.partitions.every((p) => BigInt(p.offset) >= BigInt(ends.find((e) => e.partition === p.partition)!.high));
+    }, () => 'the replayed onboarding group at the end of the signups');
+    await admin.disconnect();
+    expect((await enrolments()).sort()).toEqual(before.sort());
+    expect(replay.logLines.filter((l) => l.includes('user already enrolled')).length).toBeGreaterThanOrEqual(before.length);
   });
 
   it('two instances of one group split the partitions; another group receives every event again', async () => {

@@ -165,19 +165,51 @@ describe('POST /signup publishing', () => {
     expect(type.toBuffer(decoded).equals(bytes.subarray(5))).toBe(true);
   });
 
-  it('gives a retried request with the same Idempotency-Key the same ids, and its events the same partition', async () => {
+  it('gives a retried request with the same Idempotency-Key the same ids; another key only another eventId', async () => {
     const request = { email: 'retry@example.com', username: 'retry_me' };
     const first = await signup(request, { 'idempotency-key': 'signup-retry-7f3a' });
     const second = await signup(request, { 'idempotency-key': 'signup-retry-7f3a' });
     const other = await signup(request, { 'idempotency-key': 'signup-retry-other' });
     expect(first.statusCode).toBe(201);
     expect(second.json()).toEqual(first.json());
-    expect(other.json<{ userId: string }>().userId).not.toBe(first.json<{ userId: string }>().userId);
+    expect(other.json<{ userId: string }>().userId).toBe(first.json<{ userId: string }>().userId);
+    expect(other.json<{ eventId: string }>().eventId).not.toBe(first.json<{ eventId: string }>().eventId);
 
     const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
     const copies = records.filter((r) => r.key === first.json<{ userId: string }>().userId);
-    expect(copies).toHaveLength(2);
-    expect(copies[0]!.partition).toBe(copies[1]!.partition);
+    expect(copies).toHaveLength(3);
+    expect(new Set(copies.map((c) => c.partition)).size).toBe(1);
+  });
+
+  it('gives every signup of one address the same userId: repeats, other cases, another username, no key', async () => {
+    const variants = [
+      { email: 'same.person@example.org', username: 'same_person' },
+      { email: 'same.person@example.org', username: 'same_person' },
+      { email: ' same.person@EXAMPLE.ORG', username: 'same_person' },
+      { email: 'Same.Person@Example.org', username: 'same_person' },
+      { email: 'same.person@example.org', username: 'someone_else' },
+    ];
+    const responses = [];
+    for (const body of variants) responses.push(await signup(body));
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(variants.length).fill(201));
+    expect(new Set(responses.map((r) => r.json<{ userId: string }>().userId)).size).toBe(1);
+    expect(new Set(responses.map((r) => r.json<{ eventId: string }>().eventId)).size).toBe(variants.length);
+    const neighbour = await signup({ email: 'same.person+tag@example.org', username: 'same_person' });
+    expect(neighbour.json<{ userId: string }>().userId).not.toBe(responses[0]!.json<{ userId: string }>().userId);
+  });
+
+  it('answers a known address exactly as a new one, so that nobody can probe which addresses have accounts', async () => {
+    const address = `probe-${Date.now()}@example.com`;
+    const fresh = await signup({ email: address, username: 'probe' });
+    const known = await signup({ email: address, username: 'probe' });
+    for (const response of [fresh, known]) {
+      expect(response.statusCode).toBe(201);
+      expect(Object.keys(response.json<object>()).sort()).toEqual(['eventId', 'status', 'userId']);
+    }
+    expect(known.json<{ userId: string; status: string }>()).toMatchObject({ userId: fresh.json<{ userId: string }>().userId, status: 'accepted' });
+    const headerNames = (r: typeof fresh) => Object.keys(r.headers).filter((h) => !['date', 'x-request-id', 'x-ratelimit-reset'].includes(h)).sort();
+    expect(headerNames(known)).toEqual(headerNames(fresh));
+    expect(known.headers['content-length']).toBe(fresh.headers['content-length']);
   });
 
   it("spreads users over the topic's partitions exactly as Kafka's Java client would", async () => {

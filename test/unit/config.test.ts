@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, hideUrlPassword, loadConfig } from '../../src/config.js';
+import { ConfigError, hideUrlPassword, loadConfig, userIdSecretOf } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('defaults to the local stack addresses', () => {
@@ -42,6 +42,19 @@ describe('loadConfig', () => {
   it('never shows a password from a bad URL', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://app:s3cret@db/x' })).toThrow(/mysql:\/\/app:\*\*\*@db\/x/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://app:s3cret@db/x' })).not.toThrow(/s3cret/);
+  });
+});
+
+describe('USER_ID_SECRET', () => {
+  it('is required by the API, with no made-up default', () => {
+    expect(() => userIdSecretOf(loadConfig({}))).toThrow(ConfigError);
+    expect(() => userIdSecretOf(loadConfig({}))).toThrow(/USER_ID_SECRET: required by the API/);
+    expect(userIdSecretOf(loadConfig({ USER_ID_SECRET: 'k'.repeat(32) }))).toBe('k'.repeat(32));
+  });
+
+  it('must be long enough to be a key, and is never shown', () => {
+    expect(() => loadConfig({ USER_ID_SECRET: 'too-short-secret' })).toThrow(/USER_ID_SECRET="\*\*\*": .*at least 32 characters/);
+    expect(() => loadConfig({ USER_ID_SECRET: 'too-short-secret' })).not.toThrow(/too-short-secret/);
   });
 });
 

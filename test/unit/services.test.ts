@@ -13,13 +13,14 @@ const signup = {
 };
 
 describe('welcomeMessage', () => {
-  it('is addressed to the user, has text and escaped HTML, and a Message-ID derived from the event id', () => {
+  it('is addressed to the user, has text and escaped HTML, and a Message-ID derived from the user id', () => {
     const message = welcomeMessage(signup);
     expect(message.to).toBe('ada@example.com');
     expect(message.text).toContain('Hello ada<b>');
     expect(message.html).toContain('Hello ada&lt;b&gt;');
-    expect(message.messageId).toBe(`<welcome.${signup.eventId}@signup-pipeline.invalid>`);
-    expect(welcomeMessage(signup).messageId).toBe(message.messageId);
+    expect(message.messageId).toBe(`<welcome.${signup.userId}@signup-pipeline.invalid>`);
+    // Another signup event of the same user is the same message.
+    expect(welcomeMessage({ ...signup, username: 'other' }).messageId).toBe(message.messageId);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { EventPublisher } from '../../kafka/event-publisher.js';
+import type { UserIds } from '../identity.js';
 import { Headers } from '../../events/headers.js';
 import type { UserSignedUp } from '../../events/user-signed-up.js';
 import { maskEmail } from '../../logger.js';
@@ -10,10 +11,11 @@ import { continueTrace } from '../../observability/trace-context.js';
 
 export interface SignupRouteOptions {
   readonly publisher: EventPublisher<UserSignedUp>;
+  readonly userIds: UserIds;
   readonly rateLimit?: { readonly max: number; readonly windowMs: number } | undefined;
 }
 
-export const signupRoute: FastifyPluginAsyncTypebox<SignupRouteOptions> = async (app, { publisher, rateLimit }) => {
+export const signupRoute: FastifyPluginAsyncTypebox<SignupRouteOptions> = async (app, { publisher, userIds, rateLimit }) => {
   app.post(
     '/signup',
     {
@@ -21,7 +23,7 @@ export const signupRoute: FastifyPluginAsyncTypebox<SignupRouteOptions> = async 
       schema: {
         summary: 'Sign a user up',
         description:
-          'Validates the signup and publishes a UserSignedUp event keyed by the new userId. Answers 201 once Kafka has acknowledged the event on all in-sync replicas; email, analytics and onboarding follow asynchronously.',
+          'Validates the signup and publishes a UserSignedUp event keyed by the userId. An email address identifies one account: every signup for the same address gets the same userId, and the answer is the same whether the address is new or known. Answers 201 once Kafka has acknowledged the event on all in-sync replicas; email, analytics and onboarding follow asynchronously, once per user.',
         tags: ['signup'],
         body: SignupRequest,
         headers: SignupHeaders,
@@ -35,6 +37,7 @@ export const signupRoute: FastifyPluginAsyncTypebox<SignupRouteOptions> = async 
     },
     async (request, reply) => {
       const event = createSignupEvent(request.body, {
+        userId: userIds.forEmail(request.body.email),
         idempotencyKey: request.headers['idempotency-key'],
         acceptLanguage: request.headers['accept-language'],
         now: new Date(),

@@ -9,7 +9,8 @@ export const SignupRequest = Type.Object(
     email: Type.String({
       format: 'email',
       maxLength: 254,
-      description: 'Email address; surrounding spaces are trimmed and the domain lower-cased.',
+      description:
+        'Email address; surrounding spaces are trimmed and the domain lower-cased. It identifies the account: every signup for the same address (compared case-insensitively) gets the same userId.',
       examples: ['ada@example.com'],
     }),
     username: Type.String({
@@ -31,14 +32,14 @@ export const SignupHeaders = Type.Object({
       maxLength: 255,
       pattern: '^[\\x21-\\x7E]+$',
       description:
-        'Optional. Retrying a request with the same key and body yields the same userId and eventId, and consumers act on the event once.',
+        'Optional. Retrying a request with the same key and body yields the same eventId. The userId never depends on it: it comes from the address, and consumers act once per user with or without a key.',
     }),
   ),
 });
 
 export const SignupAccepted = Type.Object(
   {
-    userId: Type.String({ format: 'uuid' }),
+    userId: Type.String({ format: 'uuid', description: "The account's id, derived from the address: the same for every signup of that address." }),
     eventId: Type.String({ format: 'uuid' }),
     status: Type.Literal('accepted', { description: 'The event is durably in Kafka; downstream work follows.' }),
   },

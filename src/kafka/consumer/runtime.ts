@@ -33,6 +33,8 @@ export interface RecordContext {
 
 export interface OutgoingRecord {
   readonly topic: string;
+  /** Unset: the partitioner picks one from the key. */
+  readonly partition?: number;
   readonly key: string;
   readonly value: Buffer;
   readonly headers?: Record<string, string>;
@@ -53,6 +55,12 @@ interface ConsumerServiceBase {
    * starts each newly assigned partition there.
    */
   storedOffsets?(partitions: readonly number[]): Promise<ReadonlyMap<number, string>>;
+  /**
+   * For services that keep state per partition in memory: called when partitions are
+   * assigned or revoked, and after a transaction that covered them failed. What the
+   * service knew of them may be stale; it must rebuild it before handling their records.
+   */
+  resetPartitionState?(partitions: readonly number[]): void;
 }
 
 /** A service that handles one event at a time. */
@@ -116,6 +124,7 @@ export interface RunningConsumer {
 }
 
 const ERR_ASSIGN_PARTITIONS = -175;
+const ERR_REVOKE_PARTITIONS = -174;
 /** Each waits up to librdkafka's 5 s for the coordinator. */
 const ABORT_ATTEMPTS = 6;
 const COMMIT_ATTEMPTS = 6;
@@ -166,7 +175,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       autoCommitInterval: 1000,
       readUncommitted: !service.readCommitted,
     },
-    ...(service.storedOffsets ? { rebalance_cb: startFromStoredOffsets(service, logger) } : {}),
+    ...(service.storedOffsets || service.resetPartitionState ? { rebalance_cb: onRebalance(service, logger) } : {}),
     stats_cb: onStats,
     'statistics.interval.ms': KAFKA_STATS_INTERVAL_MS,
     'js.consumer.max.batch.size': options.maxBatchSize,
@@ -381,7 +390,10 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       if (attempts.size > 0) attempts.delete(recordKey(topic, partition, message.offset));
       stopTimer?.();
       options.metrics?.handled.inc(labels);
-      return { kind: 'done', outputs: outputs.map((o) => ({ topic: o.topic, message: { key: o.key, value: o.value, headers: o.headers ?? {} } })) };
+      return {
+        kind: 'done',
+        outputs: outputs.map((o) => ({ topic: o.topic, message: { key: o.key, value: o.value, headers: o.headers ?? {}, ...(o.partition === undefined ? {} : { partition: o.partition }) } })),
+      };
     } catch (error) {
       return onFailure(error, { topic, partition, message }, context.attempt, context.logger);
     }
@@ -436,6 +448,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
           try {
             await commitWithOthers({ topic: batch.topic, partition: batch.partition, lastOffset: last, records: pending });
           } catch (error) {
+            service.resetPartitionState?.([batch.partition]);
             logger.warn({ err: error, partition: batch.partition }, 'transaction failed; retrying the batch after back-off');
             return retryLater(pause, options.retry.maxBackoffMs, error);
           }
@@ -589,9 +602,11 @@ type RebalanceCallback = (
   assignment: Array<{ topic: string; partition: number; offset?: number }>,
 ) => Promise<Array<{ topic: string; partition: number; offset?: number }> | undefined>;
 
-function startFromStoredOffsets<T>(service: ConsumerService<T>, logger: Logger): RebalanceCallback {
+function onRebalance<T>(service: ConsumerService<T>, logger: Logger): RebalanceCallback {
   return async (err, assignment) => {
-    if (err.code !== ERR_ASSIGN_PARTITIONS) return undefined;
+    if (err.code !== ERR_ASSIGN_PARTITIONS && err.code !== ERR_REVOKE_PARTITIONS) return undefined;
+    service.resetPartitionState?.(assignment.map((a) => a.partition));
+    if (err.code !== ERR_ASSIGN_PARTITIONS || !service.storedOffsets) return undefined;
     const stored = await service.storedOffsets!(assignment.map((a) => a.partition));
     const positioned = assignment.map((a) => {
       const next = stored.get(a.partition);

@@ -6,18 +6,18 @@ export interface WelcomeMessage {
   readonly subject: string;
   readonly text: string;
   readonly html: string;
-  /** Deterministic from the event id, so a resend is recognisably the same message. */
+  /** Deterministic from the user id: whichever signup event sends it, a resend is recognisably the same message. */
   readonly messageId: string;
 }
 
-export function welcomeMessage(event: Pick<UserSignedUp, 'eventId' | 'email' | 'username'>): WelcomeMessage {
+export function welcomeMessage(event: Pick<UserSignedUp, 'userId' | 'email' | 'username'>): WelcomeMessage {
   const name = event.username;
   return {
     to: event.email,
     subject: `Welcome, ${name}!`,
     text: `Hello ${name},\n\nwelcome aboard. Your account is ready.\n\n— The Signup Pipeline team\n`,
     html: `<p>Hello ${escapeHtml(name)},</p><p>welcome aboard. Your account is ready.</p><p>— The Signup Pipeline team</p>`,
-    messageId: `<welcome.${event.eventId}@signup-pipeline.invalid>`,
+    messageId: `<welcome.${event.userId}@signup-pipeline.invalid>`,
   };
 }
 

@@ -1,12 +1,15 @@
-// onboarding: consume-transform-produce. Each UserSignedUp becomes a
+// onboarding: consume-transform-produce. A user's first UserSignedUp becomes a
 // UserRegisteredForOnboarding on its own topic, produced in the same Kafka transaction that
-// commits the input offset, so read_committed readers see each enrolment exactly once.
+// commits the input offset; repeated signups of the user (retries, double submits,
+// replays, re-published dead letters) produce nothing. read_committed readers see one
+// enrolment per user.
 import { Headers } from '../../events/headers.js';
 import type { UserRegisteredForOnboarding } from '../../events/user-registered-for-onboarding.js';
 import type { UserSignedUp } from '../../events/user-signed-up.js';
 import type { ConsumerService } from '../../kafka/consumer/runtime.js';
 import { continueTrace } from '../../observability/trace-context.js';
 import type { AvroEncoder } from '../../registry/avro-encoder.js';
+import type { EnrolledUsers } from './enrolled-users.js';
 import { enrolmentFor } from './enrolment.js';
 
 export interface OnboardingServiceOptions {
@@ -16,6 +19,7 @@ export interface OnboardingServiceOptions {
   readonly readerSchema: string;
   /** Encoder pinned to the registered UserRegisteredForOnboarding schema. */
   readonly encoder: AvroEncoder<UserRegisteredForOnboarding>;
+  readonly enrolledUsers: EnrolledUsers;
 }
 
 export function onboardingService(options: OnboardingServiceOptions): ConsumerService<UserSignedUp> {
@@ -24,7 +28,17 @@ export function onboardingService(options: OnboardingServiceOptions): ConsumerSe
     groupId: options.groupId,
     topic: options.inputTopic,
     readerSchema: options.readerSchema,
-    async handle(signup, { headers, logger }) {
+    // Reading the input read_committed makes the committed-offset fetch wait for a previous
+    // owner's pending transactional offsets (KIP-447): a new owner starts after the old
+    // owner's outcome, never at an offset the old owner is still committing past.
+    readCommitted: true,
+    resetPartitionState: (partitions) => options.enrolledUsers.forget(partitions),
+    async handle(signup, { partition, headers, logger }) {
+      const enrolled = await options.enrolledUsers.of(partition);
+      if (enrolled.has(signup.userId)) {
+        logger.info({ userId: signup.userId }, 'user already enrolled; nothing to publish');
+        return [];
+      }
       const enrolment = enrolmentFor(signup);
       logger.info({ userId: signup.userId, enrolmentId: enrolment.eventId }, 'enrolling user in onboarding');
       // The request id travels on and the trace continues (same trace id, a new span for
@@ -32,9 +46,12 @@ export function onboardingService(options: OnboardingServiceOptions): ConsumerSe
       const passOn: Record<string, string> = { [Headers.traceparent]: continueTrace(headers[Headers.traceparent]) };
       const requestId = headers[Headers.requestId];
       if (requestId) passOn[Headers.requestId] = requestId;
+      enrolled.add(signup.userId);
       return [
         {
           topic: options.outputTopic,
+          // The input's partition number, not the key's hash: EnrolledUsers relies on it.
+          partition,
           key: signup.userId,
           value: options.encoder.encode(enrolment),
           headers: passOn,

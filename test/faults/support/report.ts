@@ -47,5 +47,25 @@ function markdown(rows: FaultReport[], startedAt: Date): string {
       `| ${[r.fault, r.seconds, r.requests, r.created, r.unavailable, other(r), r.timeouts, r.max503LatencyMs || '–', r.eventsFound, r.lost, r.doubleCounted, r.secondEmails, r.smtpRedeliveries, r.duplicateEnrolments, r.deadLettered, r.rawEmailsInLogs].join(' | ')} |`,
     ),
     '',
+    ...perAddressTable(rows),
   ].join('\n');
+}
+
+/** The client-behaviour rows again, per address: how many addresses did not end with exactly one of each. */
+function perAddressTable(rows: FaultReport[]): string[] {
+  const clientRows = rows.filter((r) => r.perAddress);
+  if (clientRows.length === 0) return [];
+  return [
+    '## One account per address, under real client behaviour',
+    '',
+    "Rows from `test/faults/client-behaviour.test.ts`: two API instances; each person (one address) double-clicks, sends the form to both instances at once, writes the domain in capitals, or gives up waiting after 1 s (before the API answers 503); every 503, timeout and dropped connection is retried *without* an Idempotency-Key until a 201. Each column after *people* counts the addresses whose count is **not exactly 1**: user ids in their 201s, welcome emails delivered, users in analytics, enrolments visible to read_committed readers, users in the onboarding tracker.",
+    '',
+    '| fault | people | requests | 201 | 503 | client gave up waiting | never got a 201 | ≠ 1 user id | ≠ 1 welcome email | ≠ 1 analytics user | ≠ 1 enrolment | ≠ 1 tracked user |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...clientRows.map((r) => {
+      const a = r.perAddress!;
+      return `| ${[r.fault, a.people, r.requests, r.created, r.unavailable, r.clientAborts ?? 0, a.never201, a.userIds, a.welcomeEmails, a.analyticsUsers, a.enrolments, a.trackedUsers].join(' | ')} |`;
+    }),
+    '',
+  ];
 }

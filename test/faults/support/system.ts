@@ -15,6 +15,7 @@ import { receivedMail } from '../../support/mail.js';
 import { buildDist, root, spawnConsumer, type ChildUnderTest } from '../../support/processes.js';
 import { eventually } from '../../support/services.js';
 import { readTopic } from '../../support/topics.js';
+import type { ClientLoadResult } from './clients.js';
 import type { LoadResult } from './load.js';
 
 export const SERVICES = ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const;
@@ -22,10 +23,13 @@ export type Service = (typeof SERVICES)[number];
 
 export interface SystemUnderTest {
   readonly config: Config;
+  /** The first API instance; `apis` holds every one. */
   readonly api: ApiUnderTest;
+  readonly apis: readonly ApiUnderTest[];
   readonly pool: Pool;
   readonly startedAt: number;
   readonly port: number;
+  readonly ports: readonly number[];
   /** Live processes by service; replaced on restart. Extra instances are kept by their own key. */
   readonly consumers: Map<string, ChildUnderTest>;
   /** Everything every process logged so far, killed ones included. */
@@ -36,7 +40,7 @@ export interface SystemUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startSystem(overrides: Record<string, string> = {}): Promise<SystemUnderTest> {
+export async function startSystem(overrides: Record<string, string> = {}, { apiInstances = 1 } = {}): Promise<SystemUnderTest> {
   await buildDist();
   const config = await isolatedConfig({
     PRODUCE_TIMEOUT_MS: '3000',
@@ -47,7 +51,11 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
   if (config.topics.replicationFactor < 3) {
     throw new Error(`the fault tests need the three-broker cluster (topics with replication factor 3), found ${config.topics.replicationFactor}: run 'scripts/stack up --brokers 3'`);
   }
-  const api = await startApiUnderTest(config);
+  // Each instance has its own producer and HTTP port; they share only the configuration,
+  // as instances behind one load balancer do.
+  const apis: ApiUnderTest[] = [];
+  for (let i = 0; i < apiInstances; i++) apis.push(await startApiUnderTest(config));
+  const api = apis[0]!;
   const pool = createPool(config.database.url);
   const consumers = new Map<string, ChildUnderTest>();
   const exited: ChildUnderTest[] = [];
@@ -65,12 +73,14 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
   return {
     config,
     api,
+    apis,
     pool,
     startedAt: Date.now(),
     port: Number(new URL(api.url).port),
+    ports: apis.map((a) => Number(new URL(a.url).port)),
     consumers,
     spawn,
-    logs: () => [...exited, ...consumers.values()].map((p) => p.output()).join('\n') + api.logLines.join(''),
+    logs: () => [...exited, ...consumers.values()].map((p) => p.output()).join('\n') + apis.map((a) => a.logLines.join('')).join('\n'),
     async killAndRestart(key, service) {
       const old = consumers.get(key)!;
       old.child.kill('SIGKILL');
@@ -93,8 +103,8 @@ export async function startSystem(overrides: Record<string, string> = {}): Promi
       mkdirSync(logs, { recursive: true });
       for (const [key, proc] of consumers) writeFileSync(join(logs, `${key}.log`), proc.output());
       exited.forEach((proc, i) => writeFileSync(join(logs, `killed-${i}.log`), proc.output()));
-      writeFileSync(join(logs, 'api.log'), api.logLines.join(''));
-      await withTimeout(api.stop(), 30_000, 'the API stopping').catch((error: unknown) => console.error(`API stop: ${(error as Error).message}`));
+      apis.forEach((a, i) => writeFileSync(join(logs, i === 0 ? 'api.log' : `api-${i + 1}.log`), a.logLines.join('')));
+      for (const a of apis) await withTimeout(a.stop(), 30_000, 'the API stopping').catch((error: unknown) => console.error(`API stop: ${(error as Error).message}`));
       await withTimeout(pool.query(`DROP SCHEMA IF EXISTS ${config.analytics.dbSchema} CASCADE`), 20_000, 'dropping the analytics schema').catch((error: unknown) =>
         console.error(`cleanup: ${(error as Error).message}`),
       );
@@ -126,6 +136,21 @@ export interface FaultReport {
   readonly deadLettered: number;
   /** Log lines of any process that carry a signup's raw email address. Must be 0. */
   readonly rawEmailsInLogs: number;
+  /** Client-behaviour loads only: requests an impatient client stopped waiting for, by design. */
+  readonly clientAborts?: number;
+  /** Client-behaviour loads only: per address (one person), how many addresses did not get exactly one of each. All must be 0. */
+  readonly perAddress?: PerAddressReport;
+}
+
+export interface PerAddressReport {
+  readonly people: number;
+  /** People still without a 201 when their retry window closed. */
+  readonly never201: number;
+  readonly userIds: number;
+  readonly welcomeEmails: number;
+  readonly analyticsUsers: number;
+  readonly enrolments: number;
+  readonly trackedUsers: number;
 }
 
 /**
@@ -162,6 +187,7 @@ export async function check(system: SystemUnderTest, fault: string, load: LoadRe
   for (const group of Object.values(consumerGroups(config))) {
     deadLettered += (await readTopic(api.kafka, deadLetterTopic(group), { readCommitted: false, emptyOk: true })).length;
   }
+  const perAddress = 'people' in load ? await countPerAddress(system, load as ClientLoadResult, mail, perUser) : undefined;
   const logs = system.logs();
   const rawEmailsInLogs = load.created.filter((c) => logs.includes(c.email)).length;
   const statuses = { ...load.statuses };
@@ -186,10 +212,39 @@ export async function check(system: SystemUnderTest, fault: string, load: LoadRe
     duplicateEnrolments: [...perUser.values()].filter((n) => n > 1).length,
     deadLettered,
     rawEmailsInLogs,
+    ...('clientAborts' in load ? { clientAborts: (load as ClientLoadResult).clientAborts } : {}),
+    ...(perAddress ? { perAddress } : {}),
   };
   const dir = join(root, 'test-output', 'faults');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${fault.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.json`), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`fault report: ${JSON.stringify(report)}`);
   return report;
+}
+
+/** For each person of a client-behaviour load: user ids, welcome emails, analytics users, enrolments and tracked users, each expected to be exactly 1. */
+async function countPerAddress(
+  system: SystemUnderTest,
+  load: ClientLoadResult,
+  mail: ReadonlyArray<{ readonly to: string }>,
+  enrolmentsPerUser: ReadonlyMap<string, number>,
+): Promise<PerAddressReport> {
+  const { pool, config } = system;
+  const ids = load.people.flatMap((p) => [...p.userIds]);
+  const rows = async (sql: string) => new Set((await pool.query<{ user_id: string }>(sql, [ids])).rows.map((r) => r.user_id));
+  const counted = await rows(`SELECT user_id FROM ${config.analytics.dbSchema}.counted_users WHERE user_id = ANY($1)`);
+  const tracked = await rows('SELECT user_id FROM onboarding_state WHERE user_id = ANY($1)');
+  const mailsTo = new Map<string, number>();
+  for (const m of mail) mailsTo.set(m.to, (mailsTo.get(m.to) ?? 0) + 1);
+  const notOne = (count: (p: (typeof load.people)[number]) => number) => load.people.filter((p) => count(p) !== 1).length;
+  const sum = (p: (typeof load.people)[number], f: (id: string) => number) => [...p.userIds].reduce((n, id) => n + f(id), 0);
+  return {
+    people: load.people.length,
+    never201: load.people.filter((p) => p.gaveUp || p.userIds.size === 0).length,
+    userIds: notOne((p) => p.userIds.size),
+    welcomeEmails: notOne((p) => mailsTo.get(p.email) ?? 0),
+    analyticsUsers: notOne((p) => sum(p, (id) => (counted.has(id) ? 1 : 0))),
+    enrolments: notOne((p) => sum(p, (id) => enrolmentsPerUser.get(id) ?? 0)),
+    trackedUsers: notOne((p) => sum(p, (id) => (tracked.has(id) ? 1 : 0))),
+  };
 }

@@ -1,0 +1,78 @@
+// Reads one partition from its beginning to its end, outside any consumer group. The end
+// is the high watermark when the read starts; on a transactional topic a read_committed
+// reader gets there only once every transaction written before that point has committed
+// or aborted, so what it returns is settled, never a guess about an open transaction.
+import { randomUUID } from 'node:crypto';
+import kafkaJavascript, { type Message } from '@confluentinc/kafka-javascript';
+import type { Config } from '../config.js';
+import { librdkafkaConnection } from './client.js';
+import { DependencyUnavailableError } from './consumer/errors.js';
+
+// A CommonJS package whose lower-level classes Node's ESM loader cannot see as named exports.
+const { KafkaConsumer } = kafkaJavascript;
+
+export interface PartitionReadOptions {
+  readonly readCommitted: boolean;
+  /** Bound on the whole read: connecting, waiting for open transactions, reading. */
+  readonly timeoutMs: number;
+}
+
+const POLL_BATCH = 1000;
+
+/** Calls onRecord for every record of the partition in offset order, then resolves. */
+export async function readPartitionToEnd(
+  kafka: Config['kafka'],
+  topic: string,
+  partition: number,
+  options: PartitionReadOptions,
+  onRecord: (record: Message) => void,
+): Promise<void> {
+  const consumer = new KafkaConsumer({
+    ...librdkafkaConnection(kafka),
+    // librdkafka wants a group id for any consumer; nothing is ever committed to it.
+    'group.id': `partition-reader-${randomUUID()}`,
+    'enable.auto.commit': false,
+    'enable.auto.offset.store': false,
+    'isolation.level': options.readCommitted ? 'read_committed' : 'read_uncommitted',
+    'enable.partition.eof': true,
+  });
+  const deadline = Date.now() + options.timeoutMs;
+  const remaining = () => Math.max(1, deadline - Date.now());
+  const failure = (what: string, cause?: unknown) =>
+    new DependencyUnavailableError('kafka', `cannot read ${topic}/${partition} to its end: ${what}`, cause === undefined ? undefined : { cause });
+  try {
+    await new Promise<void>((resolve, reject) => consumer.connect({ timeout: remaining() }, (error) => (error ? reject(failure('no connection', error)) : resolve())));
+    // A read_committed fetch stops at the last stable offset, and a partition's last offsets
+    // can be transaction markers that no reader receives: the read is over when librdkafka's
+    // end-of-partition position, not a record, reaches the end. The end is the high
+    // watermark of the first fetch (the client's own watermark query would give the last
+    // stable offset, which stops short of a transaction still open).
+    let reached = -1;
+    consumer.on('partition.eof', (eof) => {
+      if (eof.partition === partition) reached = Math.max(reached, eof.offset);
+    });
+    consumer.setDefaultConsumeTimeout(100);
+    consumer.assign([{ topic, partition, offset: 0 }]);
+    let end: number | undefined;
+    while (end === undefined || reached < end) {
+      if (Date.now() >= deadline) {
+        throw failure(end === undefined ? `no fetch answered within ${options.timeoutMs} ms` : `still before offset ${end} after ${options.timeoutMs} ms (a transaction left open?)`);
+      }
+      const batch = await new Promise<Message[]>((resolve, reject) => consumer.consume(POLL_BATCH, (error, messages) => (error ? reject(failure('fetch failed', error)) : resolve(messages))));
+      if (end === undefined) {
+        const high = consumer.getWatermarkOffsets(topic, partition).highOffset;
+        if (high >= 0) end = high;
+      }
+      for (const message of batch) {
+        if (end !== undefined && message.offset >= end) {
+          reached = end;
+          break;
+        }
+        onRecord(message);
+        reached = Math.max(reached, message.offset + 1);
+      }
+    }
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
