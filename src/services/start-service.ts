@@ -10,7 +10,8 @@ import { USER_REGISTERED_FOR_ONBOARDING } from '../events/user-registered-for-on
 import { USER_SIGNED_UP } from '../events/user-signed-up.js';
 import { createKafka, type Kafka } from '../kafka/client.js';
 import { readPartitionToEnd } from '../kafka/partition-reader.js';
-import { runConsumer, transactionalIdFor, type RunningConsumer } from '../kafka/consumer/runtime.js';
+import { runConsumer, type RunningConsumer } from '../kafka/consumer/runtime.js';
+import { transactionalIdFor } from '../kafka/consumer/transaction.js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
 import { dashboardData, dashboardRoutes } from './analytics/dashboard/routes.js';

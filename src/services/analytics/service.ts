@@ -2,7 +2,7 @@
 // counts (not in Kafka), and each newly assigned partition starts from there: replays and
 // crashes never count a signup twice.
 import type { UserSignedUp } from '../../events/user-signed-up.js';
-import type { BatchConsumerService } from '../../kafka/consumer/runtime.js';
+import type { BatchConsumerService } from '../../kafka/consumer/service.js';
 import type { AnalyticsStore } from './store.js';
 
 export interface AnalyticsServiceOptions {

@@ -6,7 +6,7 @@ import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { UserSignedUp } from '../../events/user-signed-up.js';
 import { maskEmail, maskEmailsIn } from '../../logger.js';
 import { PoisonRecordError } from '../../kafka/consumer/errors.js';
-import type { ConsumerService } from '../../kafka/consumer/runtime.js';
+import type { ConsumerService } from '../../kafka/consumer/service.js';
 import type { WelcomeEmailLedger } from './ledger.js';
 import { welcomeMessage } from './welcome-message.js';
 

@@ -6,7 +6,7 @@
 import { Headers } from '../../events/headers.js';
 import type { UserRegisteredForOnboarding } from '../../events/user-registered-for-onboarding.js';
 import type { UserSignedUp } from '../../events/user-signed-up.js';
-import type { ConsumerService } from '../../kafka/consumer/runtime.js';
+import type { ConsumerService } from '../../kafka/consumer/service.js';
 import { continueTrace } from '../../observability/trace-context.js';
 import type { AvroEncoder } from '../../registry/avro-encoder.js';
 import type { EnrolledUsers } from './enrolled-users.js';

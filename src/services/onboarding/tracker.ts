@@ -2,7 +2,7 @@
 // read_committed (only enrolments whose transaction committed) and records each user's
 // onboarding state.
 import type { UserRegisteredForOnboarding } from '../../events/user-registered-for-onboarding.js';
-import type { ConsumerService } from '../../kafka/consumer/runtime.js';
+import type { ConsumerService } from '../../kafka/consumer/service.js';
 import type { OnboardingStateStore } from './tracker-store.js';
 
 export interface OnboardingTrackerOptions {
