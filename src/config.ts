@@ -83,6 +83,12 @@ export const EnvSchema = Type.Object({
     description: 'prefix of every consumer group id (email, analytics, onboarding, onboarding-tracker)',
   }),
   CONSUMER_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
+  CONSUMER_SESSION_TIMEOUT_MS: Type.Integer({
+    default: 30_000,
+    minimum: 6000,
+    maximum: 300_000,
+    description: 'milliseconds without a heartbeat after which the group gives a member\'s partitions to the others (within the broker\'s group.min/max.session.timeout.ms)',
+  }),
   CONSUMER_INITIAL_BACKOFF_MS: Type.Integer({ default: 500, minimum: 1, maximum: 60_000 }),
   CONSUMER_MAX_BACKOFF_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 600_000 }),
   CONSUMER_MAX_BATCH_SIZE: Type.Integer({
@@ -170,6 +176,7 @@ export interface Config {
   readonly consumers: {
     readonly groupPrefix: string;
     readonly maxBatchSize: number;
+    readonly sessionTimeoutMs: number;
     readonly retry: { readonly maxAttempts: number; readonly initialBackoffMs: number; readonly maxBackoffMs: number };
   };
   readonly mail: { readonly smtpUrl: string; readonly from: string; readonly requireTls: boolean };
@@ -242,6 +249,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     consumers: {
       groupPrefix: env.CONSUMER_GROUP_PREFIX,
       maxBatchSize: env.CONSUMER_MAX_BATCH_SIZE,
+      sessionTimeoutMs: env.CONSUMER_SESSION_TIMEOUT_MS,
       retry: {
         maxAttempts: env.CONSUMER_MAX_ATTEMPTS,
         initialBackoffMs: env.CONSUMER_INITIAL_BACKOFF_MS,

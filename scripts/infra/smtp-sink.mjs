@@ -1,7 +1,12 @@
 // The local stack's SMTP sink: a real SMTP server (the smtp-server package) that accepts
 // every message and keeps it as an .eml file, one per message, where tests and people can
 // read it. It stands in for a mail provider; nothing is relayed anywhere.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+//
+// Two switches let tests make it refuse like a real provider, each a file in the mail
+// folder (see SINK_SWITCHES): `.refuse-sender` answers every MAIL FROM with 535 (our
+// account's credentials refused: the provider's fault, to be waited out); `.refuse-recipients`
+// answers every RCPT TO with 550 (the mailbox does not exist: the record's fault).
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 
@@ -10,12 +15,22 @@ const dir = process.env.SMTP_SINK_DIR;
 if (!dir) throw new Error('SMTP_SINK_DIR must name the folder that keeps received mail');
 mkdirSync(dir, { recursive: true });
 
+const refusal = (responseCode, text) => Object.assign(new Error(text), { responseCode });
+
 let received = 0;
 const server = new SMTPServer({
   authOptional: true,
   disabledCommands: ['STARTTLS'],
   logger: false,
   size: 10 * 1024 * 1024,
+  onMailFrom(_address, _session, callback) {
+    if (existsSync(join(dir, '.refuse-sender'))) return callback(refusal(535, '5.7.8 Authentication credentials invalid'));
+    callback();
+  },
+  onRcptTo(_address, _session, callback) {
+    if (existsSync(join(dir, '.refuse-recipients'))) return callback(refusal(550, '5.1.1 No such mailbox here'));
+    callback();
+  },
   onData(stream, session, callback) {
     const chunks = [];
     stream.on('data', (chunk) => chunks.push(chunk));

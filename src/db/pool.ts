@@ -1,8 +1,10 @@
 // PostgreSQL access shared by the services: one pool per process, transactions, schema
-// set-up, and the translation of "the database is not there" into the consumer runtime's
+// set-up, and the translation of "the database cannot serve us now" (down, read-only after
+// a failover, timing out, out of resources) into the consumer runtime's
 // DependencyUnavailableError (retry until it returns, never dead-letter).
 import pg from 'pg';
 import { DependencyUnavailableError } from '../kafka/consumer/errors.js';
+import { postgresFault } from '../kafka/consumer/failure-classification.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -20,7 +22,7 @@ export function createPool(url: string): Pool {
   return pool;
 }
 
-/** Runs `work` in one transaction; a connection-level failure becomes DependencyUnavailableError. */
+/** Runs `work` in one transaction; a failure of the database itself becomes DependencyUnavailableError. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   return asDependencyErrors(async () => {
     const client = await pool.connect();
@@ -55,19 +57,11 @@ export async function ensureSchema(pool: Pool, name: string, ddl: string): Promi
   });
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
-
-export function isConnectionError(error: unknown): boolean {
-  const { code, message } = error as { code?: string; message?: string };
-  if (code && (CONNECTION_CODES.has(code) || code.startsWith('08'))) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message ?? '');
-}
-
 export async function asDependencyErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (isConnectionError(error)) {
+    if (postgresFault(error) === 'dependency') {
       throw new DependencyUnavailableError('postgresql', `PostgreSQL unavailable: ${(error as Error).message}`, { cause: error });
     }
     throw error;

@@ -62,6 +62,7 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
     logger,
     retry: config.consumers.retry,
     maxBatchSize: config.consumers.maxBatchSize,
+    sessionTimeoutMs: config.consumers.sessionTimeoutMs,
     produceTimeoutMs: config.kafka.produceTimeoutMs,
     metrics: consumerMetrics(metrics),
     statsCallback: librdkafkaStatsCallback(metrics, `${name}-consumer`),

@@ -125,7 +125,7 @@ describe('the runtime in batch mode', () => {
         handled.push(...records.map((r) => r.event.userId));
       },
     };
-    const running = await runConsumer(service, { kafka, registry, logger, retry: config.consumers.retry, produceTimeoutMs: 5000, maxBatchSize: 500 });
+    const running = await runConsumer(service, { kafka, registry, logger, retry: config.consumers.retry, produceTimeoutMs: 5000, maxBatchSize: 500, sessionTimeoutMs: config.consumers.sessionTimeoutMs });
     try {
       const good = events.filter((e) => e.userId !== cursed).map((e) => e.userId);
       await eventually(() => good.every((id) => handled.includes(id)), () => `handled ${handled.length} of ${good.length}`);

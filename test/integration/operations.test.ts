@@ -1,7 +1,10 @@
 // The operations tools against the real stack: replay refuses a live group and moves an
-// idle one; a mail server outage dead-letters after the bounded retries, and re-publishing
-// the dead letter later sends the email exactly once.
+// idle one; a mail server that is down or refuses our credentials is waited out (never
+// dead-lettered); a mailbox refused for good is dead-lettered, and re-publishing it twice
+// later sends the email exactly once.
 import { randomUUID } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Config } from '../../src/config.js';
@@ -18,7 +21,7 @@ import { createRegistryClient, createValueSerializer } from '../../src/registry/
 import { registerSchemas } from '../../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../../src/registry/schema-id.js';
 import { isolatedConfig, stack, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
-import { receivedMail } from '../support/mail.js';
+import { mailDir, receivedMail } from '../support/mail.js';
 import { eventually, startServiceUnderTest, type ServiceUnderTest } from '../support/services.js';
 
 let config: Config;
@@ -81,27 +84,59 @@ describe('replay', () => {
   });
 });
 
-describe('mail server down', () => {
-  it('retries with back-off, dead-letters after the bound, and a later re-publish sends the email once', async () => {
+describe('mail server failures', () => {
+  const sinkSwitch = (name: '.refuse-sender' | '.refuse-recipients') => join(mailDir(), name);
+  const warnings = () => email!.logLines.filter((l) => !l.startsWith('{"level":30')).join('\n').slice(-2000);
+  const retriesOf = (userId: string) => email!.logLines.filter((l) => l.includes('retrying after back-off') && l.includes(userId)).length;
+
+  it('down: waits, retrying past the attempts bound without dead-lettering, and sends once when it returns', async () => {
     const since = Date.now();
     const address = `smtp-down-${randomUUID().slice(0, 8)}@example.com`;
-    const group = consumerGroups(config).email;
     await stack('stop', 'smtp');
+    let userId: string;
     try {
-      await signup(address);
-      await eventually(
-        async () => (await readDeadLetters(api.kafka, admin, deadLetterTopic(group))).length === 1,
-        () => `the email dead-lettered after its attempts; email service warnings: ${email!.logLines.filter((l) => !l.startsWith('{"level":30')).join('\n').slice(-2000)}`,
-      );
+      ({ userId } = await signup(address));
+      // CONSUMER_MAX_ATTEMPTS is 3 here: a failure that counted as the record's would be dead-lettered by now.
+      await eventually(() => retriesOf(userId) >= 4, () => `retries so far: ${retriesOf(userId)}; ${warnings()}`);
     } finally {
       await stack('start', 'smtp');
     }
+    await eventually(() => receivedMail(since, new Set([address])).length === 1, () => 'the email once the server is back', 60_000);
+    expect(await readDeadLetters(api.kafka, admin, deadLetterTopic(consumerGroups(config).email))).toEqual([]);
+  });
+
+  it('refusing our credentials (535): waits the same way, and sends once they are accepted again', async () => {
+    const since = Date.now();
+    const address = `smtp-auth-${randomUUID().slice(0, 8)}@example.com`;
+    writeFileSync(sinkSwitch('.refuse-sender'), '');
+    let userId: string;
+    try {
+      ({ userId } = await signup(address));
+      await eventually(() => retriesOf(userId) >= 4, () => `retries so far: ${retriesOf(userId)}; ${warnings()}`);
+      expect(email!.logLines.some((l) => l.includes(userId) && l.includes('mail server unavailable') && l.includes('535'))).toBe(true);
+    } finally {
+      rmSync(sinkSwitch('.refuse-sender'), { force: true });
+    }
+    await eventually(() => receivedMail(since, new Set([address])).length === 1, () => 'the email once the credentials work', 60_000);
+    expect(await readDeadLetters(api.kafka, admin, deadLetterTopic(consumerGroups(config).email))).toEqual([]);
+  });
+
+  it('refusing the mailbox for good (550): dead-letters at once; re-published twice once fixed, one email', async () => {
+    const since = Date.now();
+    const address = `smtp-nobody-${randomUUID().slice(0, 8)}@example.com`;
+    const group = consumerGroups(config).email;
+    writeFileSync(sinkSwitch('.refuse-recipients'), '');
+    try {
+      await signup(address);
+      await eventually(async () => (await readDeadLetters(api.kafka, admin, deadLetterTopic(group))).length === 1, () => `the email dead-lettered; ${warnings()}`);
+    } finally {
+      rmSync(sinkSwitch('.refuse-recipients'), { force: true });
+    }
     const [letter] = await readDeadLetters(api.kafka, admin, deadLetterTopic(group));
-    expect(letter!.headers[DeadLetterHeaders.attempts]).toBe('3');
-    expect(letter!.headers[DeadLetterHeaders.errorMessage]).toMatch(/sending the welcome email failed/);
+    expect(letter!.headers[DeadLetterHeaders.attempts]).toBe('1');
+    expect(letter!.headers[DeadLetterHeaders.errorType]).toBe('PoisonRecordError');
+    expect(letter!.headers[DeadLetterHeaders.errorMessage]).toMatch(/mail server refused the welcome email/);
     expect(letter!.headers[DeadLetterHeaders.errorMessage]).not.toContain(address);
-    const retries = email!.logLines.filter((l) => l.includes('retrying after back-off') && l.includes(letter!.headers[DeadLetterHeaders.sourceOffset]!));
-    expect(retries.length).toBe(2);
     expect(receivedMail(since, new Set([address]))).toHaveLength(0);
 
     const producer = createIdempotentProducer(api.kafka, { lingerMs: 1, deliveryTimeoutMs: 5000 });

@@ -29,6 +29,7 @@ export function envFor(config: Config): NodeJS.ProcessEnv {
     CONSUMER_MAX_ATTEMPTS: String(config.consumers.retry.maxAttempts),
     CONSUMER_INITIAL_BACKOFF_MS: String(config.consumers.retry.initialBackoffMs),
     CONSUMER_MAX_BACKOFF_MS: String(config.consumers.retry.maxBackoffMs),
+    CONSUMER_SESSION_TIMEOUT_MS: String(config.consumers.sessionTimeoutMs),
   };
 }
 

@@ -3,10 +3,10 @@
 // service's own reader schema, so a service reads every version of a contract as the one
 // it was written against.
 import avro from 'avsc';
-import { RestError } from '@confluentinc/schemaregistry';
 import type { SchemaRegistryClient } from '../../registry/client.js';
 import { logicalTypes } from '../../registry/logical-types.js';
 import { DependencyUnavailableError, PoisonRecordError } from './errors.js';
+import { registryLookupFault } from './failure-classification.js';
 
 export class AvroDecoder<T> {
   private readonly reader: avro.Type;
@@ -37,10 +37,11 @@ export class AvroDecoder<T> {
     try {
       writerSchema = (await this.registry.getBySubjectAndId(this.subject, schemaId)).schema;
     } catch (error) {
-      if (error instanceof RestError && error.status === 404) {
+      if (registryLookupFault(error) === 'record') {
         throw new PoisonRecordError(`schema id ${schemaId} is unknown to the registry`);
       }
-      // The registry being down is not the record's fault: wait for it, do not dead-letter.
+      // The registry being down, or a proxy in front of it answering, is not the record's
+      // fault: wait for it, do not dead-letter.
       throw new DependencyUnavailableError('schema-registry', `cannot fetch schema id ${schemaId}: ${(error as Error).message}`, { cause: error });
     }
     let resolver: avro.Resolver | 'same';

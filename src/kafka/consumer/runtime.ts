@@ -40,6 +40,7 @@ export interface ConsumerRuntimeOptions {
   readonly transactional?: { readonly transactionalId: string };
   /** Most records of one partition in a batch (batch services and transactional mode). */
   readonly maxBatchSize: number;
+  readonly sessionTimeoutMs: number;
   /** Partitions handled concurrently (ordering still holds within each partition). */
   readonly partitionsConsumedConcurrently?: number;
   readonly metrics?: ConsumerMetrics;
@@ -74,6 +75,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       autoCommit: !transactional,
       autoCommitInterval: 1000,
       readUncommitted: !service.readCommitted,
+      sessionTimeout: options.sessionTimeoutMs,
     },
     ...(rebalance ? { rebalance_cb: rebalance } : {}),
     stats_cb: (event: { message: string }) => {

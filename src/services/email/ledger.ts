@@ -1,8 +1,13 @@
-// The welcome-email ledger: one row per user, so no redelivery or replay ever sends a
-// second welcome email. A row is claimed ('sending') before the SMTP call and marked
-// 'sent' after it; a crash in between leaves 'sending', and the redelivered record sends
-// again with the same Message-ID (mail systems drop a repeated Message-ID).
-import { asDependencyErrors, ensureSchema, type Pool } from '../../db/pool.js';
+// The welcome-email ledger: one row per user, so no redelivery, replay or second instance
+// ever sends a second welcome email. The user's row is locked from before the SMTP call
+// until the 'sent' mark commits, so two instances never send for one user at once: the
+// second waits for the first's outcome (or for its lock to time out, and retries later).
+//
+// Windows that remain, because SMTP has no transactions: the process dies, or its database
+// session ends (PostgreSQL stopped, the session frozen past idle_in_transaction_session_timeout),
+// after the server accepted the message and before the mark commits. The next attempt then
+// sends again, with the same Message-ID (derived from the user id), which mail systems drop.
+import { asDependencyErrors, ensureSchema, inTransaction, type Pool } from '../../db/pool.js';
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS welcome_emails (
@@ -15,31 +20,74 @@ CREATE TABLE IF NOT EXISTS welcome_emails (
   sent_at     timestamptz
 );`;
 
-export type Claim = 'send' | 'already-sent';
+export interface LedgerTimeouts {
+  /** How long to wait for another instance's lock on a user before retrying later. */
+  readonly lockWaitMs: number;
+  /**
+   * How long a session may sit inside the send (frozen, stopped) before PostgreSQL ends
+   * it and frees the user for another instance: longer than any SMTP call.
+   */
+  readonly holdMs: number;
+}
 
 export class WelcomeEmailLedger {
-  constructor(private readonly pool: Pool) {}
+  /** Accepted by the mail server, not yet marked: on the next attempt only the mark is retried. */
+  private readonly unrecorded = new Map<string, { eventId: string; messageId: string }>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly timeouts: LedgerTimeouts = { lockWaitMs: 5000, holdMs: 60_000 },
+  ) {}
 
   init(): Promise<void> {
     return ensureSchema(this.pool, 'welcome_emails', DDL);
   }
 
-  /** Claims the user's welcome email; 'already-sent' means there is nothing left to do. */
-  async claim(userId: string, eventId: string, messageId: string): Promise<Claim> {
-    return asDependencyErrors(async () => {
-      const { rows } = await this.pool.query<{ status: string }>(
-        `INSERT INTO welcome_emails (user_id, event_id, message_id, status) VALUES ($1, $2, $3, 'sending')
-         ON CONFLICT (user_id) DO UPDATE SET attempts = welcome_emails.attempts + 1
-         RETURNING status`,
-        [userId, eventId, messageId],
-      );
-      return rows[0]!.status === 'sent' ? 'already-sent' : 'send';
-    });
+  /**
+   * Calls `send` unless the user's welcome email was sent already, holding the user's row
+   * locked across it. `send` must throw on failure; the mark is written only after it.
+   */
+  async sendOnce(userId: string, eventId: string, messageId: string, send: () => Promise<void>): Promise<'sent' | 'already-sent'> {
+    const accepted = this.unrecorded.get(userId);
+    if (accepted) {
+      await this.recordSent(userId, accepted.eventId, accepted.messageId);
+      this.unrecorded.delete(userId);
+      return 'sent';
+    }
+    let sent = false;
+    try {
+      return await inTransaction(this.pool, async (client) => {
+        await client.query(`SELECT set_config('lock_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $2, true)`, [
+          `${this.timeouts.lockWaitMs}ms`,
+          `${this.timeouts.holdMs}ms`,
+        ]);
+        await client.query(
+          `INSERT INTO welcome_emails (user_id, event_id, message_id, status) VALUES ($1, $2, $3, 'sending') ON CONFLICT (user_id) DO NOTHING`,
+          [userId, eventId, messageId],
+        );
+        // Waits here while another instance is sending to this user.
+        const { rows } = await client.query<{ status: string }>(`SELECT status FROM welcome_emails WHERE user_id = $1 FOR UPDATE`, [userId]);
+        if (rows[0]!.status === 'sent') return 'already-sent';
+        await client.query(`UPDATE welcome_emails SET attempts = attempts + 1 WHERE user_id = $1`, [userId]);
+        await send();
+        sent = true;
+        await client.query(`UPDATE welcome_emails SET status = 'sent', sent_at = now() WHERE user_id = $1`, [userId]);
+        return 'sent';
+      });
+    } catch (error) {
+      if (sent) this.unrecorded.set(userId, { eventId, messageId });
+      throw error;
+    }
   }
 
-  async markSent(userId: string): Promise<void> {
+  /** The mark alone, for a message the server accepted while the transaction around it failed (its row may be gone with it). */
+  private async recordSent(userId: string, eventId: string, messageId: string): Promise<void> {
     await asDependencyErrors(() =>
-      this.pool.query(`UPDATE welcome_emails SET status = 'sent', sent_at = now() WHERE user_id = $1`, [userId]),
+      this.pool.query(
+        `INSERT INTO welcome_emails (user_id, event_id, message_id, status, sent_at) VALUES ($1, $2, $3, 'sent', now())
+         ON CONFLICT (user_id) DO UPDATE SET status = 'sent', sent_at = coalesce(welcome_emails.sent_at, now())`,
+        [userId, eventId, messageId],
+      ),
     );
   }
 }

@@ -1,11 +1,12 @@
 // email: sends each new user one welcome email over SMTP. Own consumer group; at-least-once
-// delivery made exactly-once in effect by the ledger.
+// delivery made once per user in effect by the ledger.
 import { connect } from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { UserSignedUp } from '../../events/user-signed-up.js';
 import { maskEmail, maskEmailsIn } from '../../logger.js';
-import { PoisonRecordError } from '../../kafka/consumer/errors.js';
+import { DependencyUnavailableError, PoisonRecordError } from '../../kafka/consumer/errors.js';
+import { smtpFault } from '../../kafka/consumer/failure-classification.js';
 import type { ConsumerService } from '../../kafka/consumer/service.js';
 import type { WelcomeEmailLedger } from './ledger.js';
 import { welcomeMessage } from './welcome-message.js';
@@ -70,21 +71,25 @@ export function emailService(options: EmailServiceOptions): ConsumerService<User
     readerSchema: options.readerSchema,
     async handle(event, { logger }) {
       const message = welcomeMessage(event);
-      if ((await options.ledger.claim(event.userId, event.eventId, message.messageId)) === 'already-sent') {
+      const outcome = await options.ledger.sendOnce(event.userId, event.eventId, message.messageId, async () => {
+        try {
+          await options.mailer.sendMail({ from: options.from, ...message });
+        } catch (error) {
+          const reason = maskEmailsIn((error as Error).message);
+          switch (smtpFault(error)) {
+            case 'record': // the server refuses this message or mailbox for good
+              throw new PoisonRecordError(`mail server refused the welcome email: ${reason}`);
+            case 'dependency': // the server or our account cannot send now: wait for it
+              throw new DependencyUnavailableError('smtp', `mail server unavailable: ${reason}`, { cause: error });
+            default:
+              throw new Error(`sending the welcome email failed: ${reason}`);
+          }
+        }
+      });
+      if (outcome === 'already-sent') {
         logger.info({ userId: event.userId }, 'welcome email already sent; skipping');
         return;
       }
-      try {
-        await options.mailer.sendMail({ from: options.from, ...message });
-      } catch (error) {
-        const responseCode = (error as { responseCode?: number }).responseCode;
-        // 5xx: the server refuses this message for good (bad mailbox); retrying cannot help.
-        if (responseCode !== undefined && responseCode >= 500) {
-          throw new PoisonRecordError(`mail server refused the welcome email: ${maskEmailsIn((error as Error).message)}`);
-        }
-        throw new Error(`sending the welcome email failed: ${maskEmailsIn((error as Error).message)}`);
-      }
-      await options.ledger.markSent(event.userId);
       logger.info({ userId: event.userId, email: maskEmail(event.email), messageId: message.messageId }, 'welcome email sent');
     },
   };

@@ -60,6 +60,8 @@ export async function startSystem(overrides: Record<string, string> = {}, { apiI
   const consumers = new Map<string, ChildUnderTest>();
   const exited: ChildUnderTest[] = [];
   const spawn = (key: string, service: Service) => {
+    const replaced = consumers.get(key);
+    if (replaced) exited.push(replaced); // its log still counts
     const child = spawnConsumer(service, config);
     consumers.set(key, child);
     return child;
@@ -85,7 +87,6 @@ export async function startSystem(overrides: Record<string, string> = {}, { apiI
       const old = consumers.get(key)!;
       old.child.kill('SIGKILL');
       await old.exited;
-      exited.push(old);
       spawn(key, service);
     },
     async stop() {

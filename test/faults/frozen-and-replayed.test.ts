@@ -1,0 +1,88 @@
+// What operators and infrastructure do to consumer instances under load: an email and an
+// onboarding instance frozen (SIGSTOP) past the session timeout while a second instance of
+// each takes over their partitions, then resumed; and the email and onboarding groups
+// replayed from the beginning while signups keep coming. No second email, one enrolment per
+// user, nothing lost.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumerGroups } from '../../src/events/catalog.js';
+import { moveGroup, requireIdleGroup } from '../../src/operations/replay.js';
+import { eventually } from '../support/services.js';
+import { startLoad } from './support/load.js';
+import { check, startSystem, type FaultReport, type SystemUnderTest } from './support/system.js';
+
+let system: SystemUnderTest;
+const SESSION_TIMEOUT_MS = 8000;
+
+beforeAll(async () => {
+  system = await startSystem({ CONSUMER_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) });
+  for (const service of ['email', 'onboarding'] as const) system.spawn(`${service}-2`, service);
+  await eventually(
+    () => ['email-2', 'onboarding-2'].every((key) => system.consumers.get(key)!.output().includes('consumer running')),
+    () => 'the second instances running',
+    60_000,
+  );
+});
+
+afterAll(async () => {
+  for (const proc of system?.consumers.values() ?? []) proc.child.kill('SIGCONT');
+  await system?.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function expectEffectsOnce(report: FaultReport, requests: number) {
+  expect(report.created).toBe(requests);
+  expect(report.lost).toBe(0);
+  expect(report.doubleCounted).toBe(0);
+  expect(report.secondEmails).toBe(0);
+  expect(report.smtpRedeliveries).toBe(0);
+  expect(report.duplicateEnrolments).toBe(0);
+  expect(report.deadLettered).toBe(0);
+  expect(report.rawEmailsInLogs).toBe(0);
+}
+
+describe('instances frozen and groups replayed under load', () => {
+  it('an email and an onboarding instance frozen past the session timeout, then resumed: one email, one enrolment per user', async () => {
+    const startedAt = Date.now();
+    const load = startLoad({ port: system.port, ratePerSecond: 30, maxRequests: 900, maxSeconds: 30, requestTimeoutMs: 20_000 });
+    await eventually(() => load.answered() >= 90, () => `answered ${load.answered()}`);
+    const frozen = [system.consumers.get('email')!, system.consumers.get('onboarding')!];
+    for (const proc of frozen) proc.child.kill('SIGSTOP');
+    await sleep(SESSION_TIMEOUT_MS + 6000); // the group has given their partitions to the second instances
+    for (const proc of frozen) proc.child.kill('SIGCONT');
+    const result = await load.done;
+    const report = await check(system, `an email and an onboarding instance frozen (SIGSTOP) ${(SESSION_TIMEOUT_MS + 6000) / 1000} s, past the ${SESSION_TIMEOUT_MS / 1000} s session timeout, then resumed`, result, startedAt);
+    expectEffectsOnce(report, result.requests);
+  });
+
+  it('the email and onboarding groups replayed from the beginning while signups flow: nothing sent or enrolled twice', async () => {
+    const { config, api } = system;
+    const startedAt = Date.now();
+    const load = startLoad({ port: system.port, ratePerSecond: 30, maxRequests: 600, maxSeconds: 20, requestTimeoutMs: 20_000 });
+    await eventually(() => load.answered() >= 90, () => `answered ${load.answered()}`);
+    const admin = api.kafka.admin();
+    await admin.connect();
+    try {
+      for (const service of ['email', 'onboarding'] as const) {
+        // As the README says: stop every instance of the service, move its group, start it again.
+        for (const key of [service, `${service}-2`]) {
+          const proc = system.consumers.get(key)!;
+          proc.child.kill('SIGTERM');
+          await proc.exited;
+        }
+        const group = consumerGroups(config)[service];
+        await eventually(() => requireIdleGroup(admin, group).then(() => true, () => false), () => `${group} still has members`, 60_000);
+        await moveGroup(api.kafka, admin, group, config.topics.signups.name, { kind: 'earliest' });
+        system.spawn(service, service);
+        system.spawn(`${service}-2`, service);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    const result = await load.done;
+    const report = await check(system, 'email and onboarding groups replayed from the earliest offset during the load (two instances each)', result, startedAt);
+    expectEffectsOnce(report, result.requests);
+    expect(system.logs()).toMatch(/user already enrolled; nothing to publish/);
+    expect(system.logs()).toMatch(/welcome email already sent; skipping/);
+  });
+});
