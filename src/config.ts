@@ -83,6 +83,11 @@ export const EnvSchema = Type.Object({
     description: 'prefix of every consumer group id (email, analytics, onboarding, onboarding-tracker)',
   }),
   CONSUMER_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
+  DLQ_RETENTION_MS: Type.Integer({
+    default: -1,
+    minimum: -1,
+    description: 'milliseconds a dead letter is kept in a dead-letter topic created by register-schemas (-1: until deleted); never shorter than the source topic keeps its records',
+  }),
   CONSUMER_SESSION_TIMEOUT_MS: Type.Integer({
     default: 30_000,
     minimum: 6000,
@@ -163,6 +168,7 @@ export interface Config {
     readonly onboarding: { readonly name: string };
     readonly replicationFactor: number;
     readonly minInsyncReplicas: number;
+    readonly deadLetterRetentionMs: number;
   };
   readonly api: {
     readonly host: string;
@@ -238,6 +244,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       onboarding: { name: env.ONBOARDING_TOPIC },
       replicationFactor: env.TOPIC_REPLICATION_FACTOR,
       minInsyncReplicas: env.TOPIC_MIN_INSYNC_REPLICAS,
+      deadLetterRetentionMs: env.DLQ_RETENTION_MS,
     },
     api: {
       host: env.API_HOST,

@@ -24,7 +24,7 @@ const topic = deadLetterTopic(group);
 const admin = kafka.admin();
 await admin.connect();
 try {
-  const letters = await readDeadLetters(kafka, admin, topic);
+  const letters = await readDeadLetters(config.kafka, admin, topic);
   if (command === 'list') {
     process.stdout.write(`${letters.length} dead letter(s) in ${topic}\n`);
     for (const l of letters) {

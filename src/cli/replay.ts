@@ -51,7 +51,7 @@ try {
   );
   if (wait) {
     for (;;) {
-      const { processed, total } = await groupProgress(admin, group, topic, positions);
+      const { processed, total } = await groupProgress(admin, config.kafka, group, topic, positions, { readCommitted: topic === config.topics.onboarding.name });
       const percent = total === 0n ? 100 : Number((processed * 1000n) / total) / 10;
       process.stdout.write(`  ${processed}/${total} records (${percent}%)\n`);
       if (processed >= total) break;

@@ -69,7 +69,8 @@ export function topicCatalog(config: Config): TopicSpec[] {
     name: deadLetterTopic(group),
     partitions: 1,
     replicationFactor: config.topics.replicationFactor,
-    config: { 'min.insync.replicas': String(config.topics.minInsyncReplicas) },
+    // Kafka's default 7 days would let a dead letter expire before anyone acted on it.
+    config: { 'min.insync.replicas': String(config.topics.minInsyncReplicas), 'retention.ms': String(config.topics.deadLetterRetentionMs) },
   }));
   return [...eventCatalog(config).map((contract) => contract.topic), ...dlqs];
 }

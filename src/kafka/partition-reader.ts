@@ -13,13 +13,17 @@ const { KafkaConsumer } = kafkaJavascript;
 
 export interface PartitionReadOptions {
   readonly readCommitted: boolean;
+  /** First offset to read; unset: the partition's beginning (its log start, after retention). */
+  readonly from?: number;
   /** Bound on the whole read: connecting, waiting for open transactions, reading. */
   readonly timeoutMs: number;
 }
 
 const POLL_BATCH = 1000;
 
-/** Calls onRecord for every record of the partition in offset order, then resolves. */
+const OFFSET_BEGINNING = -2;
+
+/** Calls onRecord for every record of the partition (from `from`) in offset order, then resolves. */
 export async function readPartitionToEnd(
   kafka: Config['kafka'],
   topic: string,
@@ -35,6 +39,8 @@ export async function readPartitionToEnd(
     'enable.auto.offset.store': false,
     'isolation.level': options.readCommitted ? 'read_committed' : 'read_uncommitted',
     'enable.partition.eof': true,
+    // A start offset below the log start (deleted by retention) means the log start.
+    'auto.offset.reset': 'earliest',
   });
   const deadline = Date.now() + options.timeoutMs;
   const remaining = () => Math.max(1, deadline - Date.now());
@@ -52,7 +58,7 @@ export async function readPartitionToEnd(
       if (eof.partition === partition) reached = Math.max(reached, eof.offset);
     });
     consumer.setDefaultConsumeTimeout(100);
-    consumer.assign([{ topic, partition, offset: 0 }]);
+    consumer.assign([{ topic, partition, offset: options.from ?? OFFSET_BEGINNING }]);
     let end: number | undefined;
     while (end === undefined || reached < end) {
       if (Date.now() >= deadline) {

@@ -56,10 +56,32 @@ export function consumerMetrics(registry: Registry) {
     handled: counter(registry, 'consumer_records_handled_total', 'Records whose handler succeeded', ['group', 'topic']),
     retried: counter(registry, 'consumer_records_retried_total', 'Failed attempts that will be retried', ['group', 'topic']),
     deadLettered: counter(registry, 'consumer_records_dead_lettered_total', 'Records sent to the dead-letter topic', ['group', 'topic']),
+    skippedReplays: counter(registry, 'consumer_replays_for_other_groups_total', 'Re-published dead letters skipped: they name another group', ['group', 'topic', 'for_group']),
     handlerSeconds: histogram(registry, 'consumer_handler_duration_seconds', 'Time to decode and handle one record', ['group', 'topic']),
   };
 }
 export type ConsumerMetrics = ReturnType<typeof consumerMetrics>;
+
+/**
+ * Dead letters waiting in a group's dead-letter topic, counted at scrape time: a gauge to
+ * alert on (> 0), so nobody has to look. An unreadable topic leaves the last value.
+ */
+export function deadLetterGauge(registry: Registry, group: string, count: () => Promise<number>): void {
+  if (registry.getSingleMetric('dead_letters')) return;
+  new Gauge({
+    name: 'dead_letters',
+    help: "Records in the group's dead-letter topic, waiting to be acted on",
+    labelNames: ['group'],
+    registers: [registry],
+    async collect() {
+      try {
+        this.set({ group }, await count());
+      } catch {
+        // keeps the last value; the dashboard shows n/a
+      }
+    },
+  });
+}
 
 /** The API's metrics. */
 export function apiMetrics(registry: Registry) {

@@ -2,10 +2,10 @@
 // Re-published records keep their key, value and original headers; the dlq.* headers are
 // dropped and `dlq.republished-from` says which dead letter they were. All consumers of
 // the source topic see them again, which is safe: every handler is idempotent.
-import { randomUUID } from 'node:crypto';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import type { Kafka } from '../kafka/client.js';
-import { DeadLetterHeaders } from '../kafka/consumer/dead-letter.js';
+import type { Config } from '../config.js';
+import { readPartitionToEnd } from '../kafka/partition-reader.js';
+import { DeadLetterHeaders, groupOfDeadLetterTopic } from '../kafka/consumer/dead-letter.js';
 import type { Producer } from '../kafka/producer.js';
 
 export interface DeadLetter {
@@ -16,53 +16,71 @@ export interface DeadLetter {
   readonly headers: Record<string, string>;
 }
 
-/** Every record currently in the dead-letter topic, read with a throwaway group. */
-export async function readDeadLetters(kafka: Kafka, admin: KafkaJS.Admin, topic: string, timeoutMs = 30_000): Promise<DeadLetter[]> {
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((w) => [w.partition, { low: BigInt(w.low), high: BigInt(w.high) }]));
-  const remaining = new Set([...ends].filter(([, w]) => w.high > w.low).map(([p]) => p));
+/**
+ * Every record in the dead-letter topic, committed ones only: onboarding writes its dead
+ * letters in transactions, and an aborted transaction's letters were never dead letters.
+ */
+export async function readDeadLetters(kafka: Config['kafka'], admin: KafkaJS.Admin, topic: string, timeoutMs = 30_000): Promise<DeadLetter[]> {
+  const partitions = (await admin.fetchTopicOffsets(topic)).filter((w) => BigInt(w.high) > BigInt(w.low)).map((w) => w.partition).sort((a, b) => a - b);
   const letters: DeadLetter[] = [];
-  if (remaining.size === 0) return letters;
-  const reader = kafka.consumer({ kafkaJS: { groupId: `dlq-reader-${randomUUID()}`, fromBeginning: true, autoCommit: false } });
-  await reader.connect();
-  try {
-    await reader.subscribe({ topics: [topic] });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${letters.length} dead letters from ${topic} before timing out`)), timeoutMs);
-      void reader.run({
-        eachMessage: async ({ partition, message }) => {
-          const end = ends.get(partition)!.high;
-          if (BigInt(message.offset) < end) {
-            letters.push({
-              partition,
-              offset: message.offset,
-              key: message.key ?? null,
-              value: message.value,
-              headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
-            });
-          }
-          if (BigInt(message.offset) >= end - 1n) remaining.delete(partition);
-          if (remaining.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
+  for (const partition of partitions) {
+    await readPartitionToEnd(kafka, topic, partition, { readCommitted: true, timeoutMs }, (record) => {
+      letters.push({
+        partition,
+        offset: String(record.offset),
+        key: record.key ? Buffer.from(record.key) : null,
+        value: record.value,
+        headers: Object.fromEntries((record.headers ?? []).flatMap((h) => Object.entries(h)).map(([k, v]) => [k, String(v)])),
       });
     });
-  } finally {
-    await reader.disconnect();
   }
-  return letters.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+  return letters;
 }
 
+/**
+ * How many dead letters a topic holds, for the gauge and the dashboard. Offsets cannot
+ * tell (a transactional topic's commit markers and aborted letters take offsets too), so
+ * the letters are counted by reading them, again only when the topic's offsets moved.
+ */
+export class DeadLetterDepth {
+  private readonly counted = new Map<string, { readonly offsets: string; readonly letters: number }>();
+
+  constructor(
+    private readonly kafka: Config['kafka'],
+    private readonly admin: KafkaJS.Admin,
+  ) {}
+
+  async of(topic: string): Promise<number> {
+    const offsets = (await this.admin.fetchTopicOffsets(topic)).map((w) => `${w.partition}:${w.low}-${w.high}`).join(',');
+    const known = this.counted.get(topic);
+    if (known?.offsets === offsets) return known.letters;
+    const letters = (await readDeadLetters(this.kafka, this.admin, topic, 5000)).length;
+    this.counted.set(topic, { offsets, letters });
+    return letters;
+  }
+}
+
+/**
+ * Sends the letters back to their source topic for the one group whose dead-letter topic
+ * they come from (the other groups of the shared source topic skip them). A letter that
+ * names another group is refused: every consumer would skip it, silently.
+ */
 export async function republish(producer: Producer, dlqTopic: string, letters: readonly DeadLetter[]): Promise<number> {
+  const group = groupOfDeadLetterTopic(dlqTopic);
+  if (!group) throw new Error(`${dlqTopic} is not a dead-letter topic (<group>.dlq)`);
   for (const letter of letters) {
     const source = letter.headers[DeadLetterHeaders.sourceTopic];
     if (!source) throw new Error(`dead letter ${letter.partition}:${letter.offset} has no ${DeadLetterHeaders.sourceTopic} header`);
+    const named = letter.headers[DeadLetterHeaders.group];
+    if (named !== undefined && named !== group) {
+      throw new Error(`dead letter ${letter.partition}:${letter.offset} in ${dlqTopic} names group ${named}: refusing, no consumer of ${group} would act on it`);
+    }
+  }
+  for (const letter of letters) {
     const headers = Object.fromEntries(Object.entries(letter.headers).filter(([k]) => !k.startsWith('dlq.')));
     headers['dlq.republished-from'] = `${dlqTopic}/${letter.partition}/${letter.offset}`;
-    const group = letter.headers[DeadLetterHeaders.group];
-    if (group) headers[DeadLetterHeaders.replayForGroup] = group;
-    await producer.send({ topic: source, messages: [{ key: letter.key, value: letter.value, headers }] });
+    headers[DeadLetterHeaders.replayForGroup] = group;
+    await producer.send({ topic: letter.headers[DeadLetterHeaders.sourceTopic]!, messages: [{ key: letter.key, value: letter.value, headers }] });
   }
   return letters.length;
 }

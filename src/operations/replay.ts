@@ -3,6 +3,8 @@
 // has live members (their position would overwrite the move). Analytics keeps its
 // positions in PostgreSQL, so replaying it is a rebuild: clear the tables, start over.
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Config } from '../config.js';
+import { groupLag } from '../kafka/group-lag.js';
 import type { Kafka } from '../kafka/client.js';
 
 export type ReplayTarget = { kind: 'earliest' } | { kind: 'timestamp'; at: Date } | { kind: 'offsets'; offsets: ReadonlyMap<number, string> };
@@ -66,21 +68,28 @@ export interface Progress {
   readonly total: bigint;
 }
 
-/** How far a group has come through `topic` since `from`: committed minus start, per high watermark. */
-export async function groupProgress(admin: KafkaJS.Admin, groupId: string, topic: string, from: ReadonlyMap<number, string>): Promise<Progress> {
-  const [watermarks, committed] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
-  ]);
-  const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset]));
+/**
+ * How far a group has come through `topic` since `from`, in offsets: the distance from each
+ * partition's start to the high watermark, less what the group has still to receive
+ * (group-lag.ts counts that in records near the end, so that a transactional topic's
+ * trailing commit markers do not keep a finished replay at 99 % for ever).
+ */
+export async function groupProgress(
+  admin: KafkaJS.Admin,
+  kafka: Config['kafka'],
+  groupId: string,
+  topic: string,
+  from: ReadonlyMap<number, string>,
+  { readCommitted }: { readonly readCommitted: boolean },
+): Promise<Progress> {
+  const lags = await groupLag(admin, kafka, groupId, topic, { readCommitted, timeoutMs: 10_000 });
   let processed = 0n;
   let total = 0n;
-  for (const w of watermarks) {
-    const start = BigInt(from.get(w.partition) ?? w.low);
-    const high = BigInt(w.high);
-    const at = BigInt(done.get(w.partition) ?? '-1');
-    total += high - start;
-    processed += at < start ? 0n : (at > high ? high : at) - start;
+  for (const p of lags) {
+    const start = BigInt(from.get(p.partition) ?? String(p.low));
+    const span = p.high > start ? p.high - start : 0n;
+    total += span;
+    processed += p.lag >= span ? 0n : span - p.lag;
   }
   return { processed, total };
 }

@@ -15,7 +15,9 @@ import { transactionalIdFor } from '../kafka/consumer/transaction.js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
 import { dashboardData, dashboardRoutes } from './analytics/dashboard/routes.js';
-import { consumerMetrics, createMetricsRegistry, librdkafkaStatsCallback, type Registry } from '../observability/metrics.js';
+import { consumerMetrics, createMetricsRegistry, deadLetterGauge, librdkafkaStatsCallback, type Registry } from '../observability/metrics.js';
+import { DeadLetterDepth } from '../operations/dead-letters.js';
+import { deadLetterTopic } from '../kafka/consumer/dead-letter.js';
 import { AvroEncoder } from '../registry/avro-encoder.js';
 import { createRegistryClient } from '../registry/client.js';
 import { registeredSchemaId } from '../registry/schema-id.js';
@@ -68,6 +70,11 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
     statsCallback: librdkafkaStatsCallback(metrics, `${name}-consumer`),
   };
   const cleanups: Array<() => Promise<void> | void> = [];
+  const admin = kafka.admin();
+  await admin.connect();
+  cleanups.push(() => admin.disconnect());
+  const deadLetters = new DeadLetterDepth(config.kafka, admin);
+  deadLetterGauge(metrics, groups[name], () => deadLetters.of(deadLetterTopic(groups[name])));
 
   let consumer: RunningConsumer;
   let httpRoutes: RunningService['httpRoutes'];
@@ -98,16 +105,14 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
         // While one partition's batch is in the database, the next one is decoded.
         { ...runtime, partitionsConsumedConcurrently: ANALYTICS_PARTITIONS_CONCURRENTLY },
       );
-      const admin = kafka.admin();
-      await admin.connect();
-      cleanups.push(() => admin.disconnect());
       const lagSources = SERVICE_NAMES.map((service) => ({
         service,
         groupId: groups[service],
         topic: service === 'onboarding-tracker' ? onboardingTopic : signupsTopic,
+        transactional: service === 'onboarding-tracker',
       }));
       httpRoutes = async (app) => {
-        await app.register(dashboardRoutes, { data: () => dashboardData(store, admin, lagSources) });
+        await app.register(dashboardRoutes, { data: () => dashboardData(store, admin, config.kafka, lagSources, deadLetters) });
       };
       break;
     }

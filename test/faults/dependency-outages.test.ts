@@ -104,10 +104,10 @@ describe('dependency outages under load', () => {
     const admin = api.kafka.admin();
     await admin.connect();
     const emailDlq = deadLetterTopic(groups.email);
-    let letters = await readDeadLetters(api.kafka, admin, emailDlq);
+    let letters = await readDeadLetters(config.kafka, admin, emailDlq);
     for (let stable = 0; stable < 3; ) {
       await sleep(2_000);
-      const now = await readDeadLetters(api.kafka, admin, emailDlq);
+      const now = await readDeadLetters(config.kafka, admin, emailDlq);
       stable = now.length === letters.length ? stable + 1 : 0;
       letters = now;
     }
@@ -126,7 +126,7 @@ describe('dependency outages under load', () => {
         deadLetterMessage({ topic: config.topics.signups.name, partition: s.partition, message: { key: Buffer.from(s.key!), value: s.value, offset: s.offset, headers: {} } as never }, new Error('a fault of the past'), groups.onboarding, 5),
       ),
     });
-    const onboardingLetters = await readDeadLetters(api.kafka, admin, onboardingDlq);
+    const onboardingLetters = await readDeadLetters(config.kafka, admin, onboardingDlq);
     await admin.disconnect();
     for (const [dlq, chosen] of [[emailDlq, letters], [onboardingDlq, onboardingLetters]] as const) {
       await republish(producer, dlq, chosen);

@@ -232,6 +232,11 @@ describe('records that cannot be handled', () => {
       async () => (await onboardingState.forUsers([after.userId])).length === 1,
       () => 'the signup after the poison records reaching the onboarding tracker',
     );
+    // The depth is on every service's /metrics, onboarding's transactional dead-letter topic included.
+    for (const name of ['email', 'onboarding'] as const) {
+      const metrics = await services.get(name)!.metrics.metrics();
+      expect(metrics).toContain(`dead_letters{group="${consumerGroups(config)[name]}"} 3`);
+    }
   });
 });
 

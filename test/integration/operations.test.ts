@@ -6,11 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Config } from '../../src/config.js';
 import { consumerGroups } from '../../src/events/catalog.js';
 import { DeadLetterHeaders, deadLetterTopic } from '../../src/kafka/consumer/dead-letter.js';
 import { createIdempotentProducer } from '../../src/kafka/producer.js';
+import { groupLag } from '../../src/kafka/group-lag.js';
 import { readDeadLetters, republish } from '../../src/operations/dead-letters.js';
 import { groupProgress, moveGroup, ReplayRefusedError, requireIdleGroup } from '../../src/operations/replay.js';
 import { createPool } from '../../src/db/pool.js';
@@ -71,13 +72,13 @@ describe('replay', () => {
     await requireIdleGroup(admin, group);
     const positions = await moveGroup(api.kafka, admin, group, config.topics.signups.name, { kind: 'earliest' });
     expect([...positions.values()].every((offset) => offset === '0')).toBe(true);
-    const before = await groupProgress(admin, group, config.topics.signups.name, positions);
+    const before = await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions, { readCommitted: false });
     expect(before).toEqual({ processed: 0n, total: 1n });
 
     email = await startServiceUnderTest('email', config);
     await eventually(
-      async () => (await groupProgress(admin, group, config.topics.signups.name, positions)).processed === 1n,
-      async () => JSON.stringify(await groupProgress(admin, group, config.topics.signups.name, positions), (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+      async () => (await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions, { readCommitted: false })).processed === 1n,
+      async () => JSON.stringify(await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions, { readCommitted: false }), (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
     );
     expect(email.logLines.some((l) => l.includes('welcome email already sent'))).toBe(true);
     expect(receivedMail(since, new Set([address]))).toHaveLength(1);
@@ -102,7 +103,7 @@ describe('mail server failures', () => {
       await stack('start', 'smtp');
     }
     await eventually(() => receivedMail(since, new Set([address])).length === 1, () => 'the email once the server is back', 60_000);
-    expect(await readDeadLetters(api.kafka, admin, deadLetterTopic(consumerGroups(config).email))).toEqual([]);
+    expect(await readDeadLetters(config.kafka, admin, deadLetterTopic(consumerGroups(config).email))).toEqual([]);
   });
 
   it('refusing our credentials (535): waits the same way, and sends once they are accepted again', async () => {
@@ -118,7 +119,7 @@ describe('mail server failures', () => {
       rmSync(sinkSwitch('.refuse-sender'), { force: true });
     }
     await eventually(() => receivedMail(since, new Set([address])).length === 1, () => 'the email once the credentials work', 60_000);
-    expect(await readDeadLetters(api.kafka, admin, deadLetterTopic(consumerGroups(config).email))).toEqual([]);
+    expect(await readDeadLetters(config.kafka, admin, deadLetterTopic(consumerGroups(config).email))).toEqual([]);
   });
 
   it('refusing the mailbox for good (550): dead-letters at once; re-published twice once fixed, one email', async () => {
@@ -128,11 +129,11 @@ describe('mail server failures', () => {
     writeFileSync(sinkSwitch('.refuse-recipients'), '');
     try {
       await signup(address);
-      await eventually(async () => (await readDeadLetters(api.kafka, admin, deadLetterTopic(group))).length === 1, () => `the email dead-lettered; ${warnings()}`);
+      await eventually(async () => (await readDeadLetters(config.kafka, admin, deadLetterTopic(group))).length === 1, () => `the email dead-lettered; ${warnings()}`);
     } finally {
       rmSync(sinkSwitch('.refuse-recipients'), { force: true });
     }
-    const [letter] = await readDeadLetters(api.kafka, admin, deadLetterTopic(group));
+    const [letter] = await readDeadLetters(config.kafka, admin, deadLetterTopic(group));
     expect(letter!.headers[DeadLetterHeaders.attempts]).toBe('1');
     expect(letter!.headers[DeadLetterHeaders.errorType]).toBe('PoisonRecordError');
     expect(letter!.headers[DeadLetterHeaders.errorMessage]).toMatch(/mail server refused the welcome email/);
@@ -147,6 +148,55 @@ describe('mail server failures', () => {
     await eventually(() => receivedMail(since, new Set([address])).length === 1, () => 'the re-published email');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(receivedMail(since, new Set([address]))).toHaveLength(1);
+  });
+});
+
+describe('tools on a transactional topic (commit markers take offsets no reader receives)', () => {
+  it('list its dead letters (committed ones only), and see a group that read everything as done', async () => {
+    const onboardingDlq = deadLetterTopic(consumerGroups(config).onboarding);
+    const topic = config.topics.onboarding.name;
+    const producer = api.kafka.producer({ kafkaJS: { transactionalId: `ops-test-${randomUUID()}`, idempotent: true, acks: -1, maxInFlightRequests: 1 } });
+    await producer.connect();
+    const write = async (target: string, keys: string[], outcome: 'commit' | 'abort') => {
+      const transaction = await producer.transaction();
+      await transaction.send({ topic: target, messages: keys.map((key) => ({ key, value: key, partition: 0, headers: { [DeadLetterHeaders.sourceTopic]: config.topics.signups.name } })) });
+      await (outcome === 'commit' ? transaction.commit() : transaction.abort());
+    };
+    try {
+      await write(onboardingDlq, ['letter-1', 'letter-2'], 'commit');
+      await write(onboardingDlq, ['aborted-letter'], 'abort');
+      await write(topic, ['u1', 'u2', 'u3'], 'commit');
+      await write(topic, ['aborted'], 'abort');
+    } finally {
+      await producer.disconnect();
+    }
+
+    const started = Date.now();
+    const letters = await readDeadLetters(config.kafka, admin, onboardingDlq, 10_000);
+    expect(letters.map((l) => l.key?.toString())).toEqual(['letter-1', 'letter-2']);
+    expect(Date.now() - started).toBeLessThan(10_000);
+
+    // A read_committed group that has received every committed record: its committed offset
+    // stops before the last commit marker.
+    const group = `${config.consumers.groupPrefix}ops-reader`;
+    const reader = api.kafka.consumer({ kafkaJS: { groupId: group, fromBeginning: true, readUncommitted: false, autoCommit: true, autoCommitInterval: 200 } });
+    await reader.connect();
+    const received: string[] = [];
+    try {
+      await reader.subscribe({ topics: [topic] });
+      void reader.run({ eachMessage: async ({ message }) => void received.push(message.key!.toString()) });
+      await eventually(() => received.length === 3, () => `received ${received.join(',')}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // the auto-commit
+    } finally {
+      await reader.disconnect();
+    }
+    const [end] = await admin.fetchTopicOffsets(topic, { isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED }).then((w) => w.filter((p) => p.partition === 0));
+    const [committed] = (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions.filter((p) => p.partition === 0);
+    expect(BigInt(end!.high) - BigInt(committed!.offset)).toBeGreaterThan(0n); // the marker
+    const progress = await groupProgress(admin, config.kafka, group, topic, new Map([[0, '0']]), { readCommitted: true });
+    expect(progress.processed).toBe(progress.total);
+    const lags = await groupLag(admin, config.kafka, group, topic, { readCommitted: true, timeoutMs: 10_000 });
+    expect(lags.every((p) => p.lag === 0n)).toBe(true);
   });
 });
 
@@ -179,7 +229,7 @@ describe('a dead letter that cannot be written', () => {
       await registerSchemas({ registry: createRegistryClient(cfg.registry), admin: admin2, catalog: eventCatalog(cfg), topics: topicCatalog(cfg) });
       await admin2.disconnect();
       await eventually(counted, () => 'the signup behind the poison record counted once the DLQ exists', 60_000);
-      const letters = await readDeadLetters(api.kafka, admin, deadLetterTopic(`${prefix}analytics`));
+      const letters = await readDeadLetters(config.kafka, admin, deadLetterTopic(`${prefix}analytics`));
       expect(letters.map((l) => l.value?.toString())).toEqual(['poison']);
     } finally {
       await analytics.stop();

@@ -64,3 +64,12 @@ describe('hideUrlPassword', () => {
     expect(hideUrlPassword('postgres://u@h/d')).toBe('postgres://u@h/d');
   });
 });
+
+describe('DLQ_RETENTION_MS', () => {
+  it('keeps dead letters until deleted unless told otherwise, and applies to every dead-letter topic', async () => {
+    const { topicCatalog } = await import('../../src/events/catalog.js');
+    const dlqs = (config: ReturnType<typeof loadConfig>) => topicCatalog(config).filter((t) => t.name.endsWith('.dlq'));
+    expect(dlqs(loadConfig({})).map((t) => t.config['retention.ms'])).toEqual(['-1', '-1', '-1', '-1']);
+    expect(dlqs(loadConfig({ DLQ_RETENTION_MS: '2592000000' })).every((t) => t.config['retention.ms'] === '2592000000')).toBe(true);
+  });
+});

@@ -19,7 +19,10 @@ export const DeadLetterHeaders = {
   replayForGroup: 'dlq.replay.group',
 } as const;
 
-export const deadLetterTopic = (groupId: string): string => `${groupId}.dlq`;
+const DLQ_SUFFIX = '.dlq';
+export const deadLetterTopic = (groupId: string): string => `${groupId}${DLQ_SUFFIX}`;
+/** The group whose dead letters a topic holds; undefined if it is not a dead-letter topic. */
+export const groupOfDeadLetterTopic = (topic: string): string | undefined => (topic.endsWith(DLQ_SUFFIX) ? topic.slice(0, -DLQ_SUFFIX.length) : undefined);
 
 export interface FailedRecord {
   readonly topic: string;

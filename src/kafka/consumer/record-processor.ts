@@ -47,10 +47,17 @@ export class RecordProcessor<T> {
 
   constructor(private readonly options: RecordProcessorOptions) {}
 
-  /** A dead letter re-published for another group: this group handled the original already. */
+  /**
+   * A dead letter re-published for another group: this group handled the original already.
+   * Logged and counted per named group, so that a letter naming a group nobody runs shows.
+   */
   isReplayForAnotherGroup(message: KafkaJS.KafkaMessage): boolean {
     const replayFor = message.headers?.[DeadLetterHeaders.replayForGroup];
-    return replayFor !== undefined && String(replayFor) !== this.options.groupId;
+    if (replayFor === undefined || String(replayFor) === this.options.groupId) return false;
+    const { metrics, labels, logger } = this.options;
+    metrics?.skippedReplays.inc({ ...labels, for_group: String(replayFor) });
+    logger.info({ offset: message.offset, forGroup: String(replayFor) }, 're-published dead letter for another group; skipping');
+    return true;
   }
 
   /** Decodes one record into the event and its context; a failure becomes the outcome to act on. */

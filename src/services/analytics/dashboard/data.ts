@@ -2,6 +2,10 @@
 // email domains, the onboarding funnel, and each service's consumer lag.
 // Through the KafkaJS namespace: Node's ESM loader cannot see the package's other named exports.
 import { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Config } from '../../../config.js';
+import { groupLag } from '../../../kafka/group-lag.js';
+import { deadLetterTopic } from '../../../kafka/consumer/dead-letter.js';
+import type { DeadLetterDepth } from '../../../operations/dead-letters.js';
 import type { AnalyticsStore } from '../store.js';
 
 export interface DashboardData {
@@ -10,21 +14,35 @@ export interface DashboardData {
   readonly perMinute: ReadonlyArray<{ minute: string; signups: number }>;
   readonly topDomains: ReadonlyArray<{ domain: string; signups: number }>;
   readonly funnel: { readonly signedUp: number; readonly onboardingStarted: number };
-  readonly lag: ReadonlyArray<{ service: string; lag: number | null }>;
+  readonly lag: ReadonlyArray<{ service: string; lag: number | null; deadLetters: number | null }>;
 }
 
 export interface LagSource {
   readonly service: string;
   readonly groupId: string;
   readonly topic: string;
+  /** Written by a transactional producer: commit markers are not lag. */
+  readonly transactional: boolean;
 }
 
-export async function dashboardData(store: AnalyticsStore, admin: KafkaJS.Admin, lagSources: readonly LagSource[]): Promise<DashboardData> {
+export async function dashboardData(
+  store: AnalyticsStore,
+  admin: KafkaJS.Admin,
+  kafka: Config['kafka'],
+  lagSources: readonly LagSource[],
+  deadLetters: DeadLetterDepth,
+): Promise<DashboardData> {
   const [counts, perMinute, onboardingStarted, lag] = await Promise.all([
     store.counts(),
     store.signupsPerMinute(60),
     store.onboardingStarted(),
-    Promise.all(lagSources.map(async (source) => ({ service: source.service, lag: await groupLag(admin, source).catch(() => null) }))),
+    Promise.all(
+      lagSources.map(async (source) => ({
+        service: source.service,
+        lag: await lagOf(admin, kafka, source).catch(() => null),
+        deadLetters: await deadLetters.of(deadLetterTopic(source.groupId)).catch(() => null),
+      })),
+    ),
   ]);
   const topDomains = Object.entries(counts.byDomain)
     .map(([domain, signups]) => ({ domain, signups }))
@@ -40,15 +58,8 @@ export async function dashboardData(store: AnalyticsStore, admin: KafkaJS.Admin,
   };
 }
 
-/** Records between a group's committed position and the end of each partition, summed. */
-async function groupLag(admin: KafkaJS.Admin, { groupId, topic }: LagSource): Promise<number> {
-  const [ends, committed] = await Promise.all([
-    admin.fetchTopicOffsets(topic, { timeout: 2000, isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED }),
-    admin.fetchOffsets({ groupId, topics: [topic], timeout: 2000 }),
-  ]);
-  const positions = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-  return ends.reduce((sum, end) => {
-    const position = positions.get(end.partition) ?? -1;
-    return sum + Number(end.high) - (position < 0 ? Number(end.low) : position);
-  }, 0);
+/** Records the group has still to receive, summed over the partitions. */
+async function lagOf(admin: KafkaJS.Admin, kafka: Config['kafka'], { groupId, topic, transactional }: LagSource): Promise<number> {
+  const partitions = await groupLag(admin, kafka, groupId, topic, { readCommitted: transactional, timeoutMs: 2000 });
+  return partitions.reduce((sum, p) => sum + Number(p.lag), 0);
 }

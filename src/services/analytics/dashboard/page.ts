@@ -36,7 +36,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <div class="panel"><h2>Signups per minute (UTC)</h2><canvas id="per-minute" height="120"></canvas></div>
   <div class="panel"><h2>Onboarding funnel</h2><canvas id="funnel" height="160"></canvas></div>
   <div class="panel"><h2>Top email domains</h2><canvas id="domains" height="120"></canvas></div>
-  <div class="panel"><h2>Consumer lag</h2><table id="lag"><tbody></tbody></table></div>
+  <div class="panel"><h2>Consumer lag and dead letters</h2><table id="lag"><tbody></tbody></table></div>
 </section>
 <script src="/vendor/chart.umd.min.js"></script>
 <script src="/dashboard.js"></script>
@@ -98,7 +98,9 @@ async function refresh() {
     const rows = data.lag.map((l) => {
       const cls = l.lag === null ? 'unknown' : l.lag === 0 ? 'ok' : 'behind';
       const text = l.lag === null ? 'n/a' : l.lag.toLocaleString('en');
-      return '<tr><td>' + l.service + '</td><td class="num ' + cls + '">' + text + '</td></tr>';
+      const dlqClass = l.deadLetters === null ? 'unknown' : l.deadLetters === 0 ? 'ok' : 'behind';
+      const dlq = l.deadLetters === null ? 'n/a' : l.deadLetters.toLocaleString('en') + ' dead';
+      return '<tr><td>' + l.service + '</td><td class="num ' + cls + '">' + text + '</td><td class="num ' + dlqClass + '">' + dlq + '</td></tr>';
     });
     document.querySelector('#lag tbody').innerHTML = rows.join('');
     document.getElementById('updated').textContent = 'updated ' + new Date(data.generatedAt).toLocaleTimeString('en-GB');

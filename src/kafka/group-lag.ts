@@ -1,0 +1,51 @@
+// How far a consumer group is behind, per partition, counted in records its consumers will
+// actually receive. On a transactional topic a partition ends in commit markers (and may
+// hold aborted records) that take offsets but never reach a read_committed consumer, so
+// "high watermark minus committed offset" stays above 0 for ever once the group is done.
+// Near the end the remaining records are counted by reading them.
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Config } from '../config.js';
+import { readPartitionToEnd } from './partition-reader.js';
+
+export interface PartitionLag {
+  readonly partition: number;
+  readonly low: bigint;
+  readonly high: bigint;
+  /** The group's committed offset; undefined when it has none for the partition. */
+  readonly committed: bigint | undefined;
+  /** Records the group has still to receive: exact when at most EXACT_UP_TO offsets remain, else the offset distance. */
+  readonly lag: bigint;
+}
+
+/** Below this many remaining offsets the lag is counted record by record. */
+const EXACT_UP_TO = 1000n;
+
+export async function groupLag(
+  admin: KafkaJS.Admin,
+  kafka: Config['kafka'],
+  groupId: string,
+  topic: string,
+  options: { readonly readCommitted: boolean; readonly timeoutMs: number },
+): Promise<PartitionLag[]> {
+  const [watermarks, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic, { timeout: options.timeoutMs, isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED }),
+    admin.fetchOffsets({ groupId, topics: [topic], timeout: options.timeoutMs }),
+  ]);
+  const positions = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+  return Promise.all(
+    watermarks.map(async (w) => {
+      const low = BigInt(w.low);
+      const high = BigInt(w.high);
+      const at = positions.get(w.partition);
+      const committedOffset = at !== undefined && at >= 0n ? at : undefined;
+      const from = committedOffset === undefined || committedOffset < low ? low : committedOffset;
+      let lag = high > from ? high - from : 0n;
+      if (options.readCommitted && lag > 0n && lag <= EXACT_UP_TO) {
+        let records = 0n;
+        await readPartitionToEnd(kafka, topic, w.partition, { readCommitted: true, from: Number(from), timeoutMs: options.timeoutMs }, () => records++);
+        lag = records;
+      }
+      return { partition: w.partition, low, high, committed: committedOffset, lag };
+    }),
+  );
+}
