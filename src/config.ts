@@ -117,6 +117,13 @@ export const EnvSchema = Type.Object({
   SMTP_REQUIRE_TLS: Type.Boolean({ default: false, description: 'true: refuse to send unless the server upgrades to TLS (STARTTLS)' }),
   MAIL_FROM: Type.String({ default: 'Signup Pipeline <welcome@signup-pipeline.invalid>', minLength: 3 }),
 
+  INSTANCE_ID: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9._-]{1,100}$',
+      description:
+        "this process's slot among its service's instances, unique among the running ones and the same after a restart (a StatefulSet pod name): onboarding's transactional id, so that a restarted instance fences its predecessor's open transaction at once",
+    }),
+  ),
   SERVICE_HTTP_PORT: Type.Optional(
     Type.Integer({
       minimum: 0,
@@ -187,6 +194,8 @@ export interface Config {
   };
   readonly mail: { readonly smtpUrl: string; readonly from: string; readonly requireTls: boolean };
   readonly analytics: { readonly dbSchema: string };
+  /** See INSTANCE_ID; undefined: a random transactional id per process. */
+  readonly instanceId: string | undefined;
   /** Health and metrics listener of a consumer service process; port undefined = the service's default. */
   readonly serviceHttp: { readonly host: string; readonly port: number | undefined };
   readonly shutdownTimeoutMs: number;
@@ -265,6 +274,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM, requireTls: env.SMTP_REQUIRE_TLS },
     analytics: { dbSchema: env.ANALYTICS_DB_SCHEMA },
+    instanceId: env.INSTANCE_ID,
     serviceHttp: { host: env.API_HOST, port: env.SERVICE_HTTP_PORT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     logLevel: env.LOG_LEVEL,

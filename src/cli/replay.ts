@@ -1,7 +1,8 @@
 // Entry point of scripts/replay: replay <service> [--to earliest|<ISO time>|p:o,…] [--wait]
 // Moves the service's consumer group (refusing while it has live members); for analytics,
-// a rebuild: its tables are cleared and it recounts from the earliest offset. --wait shows
-// progress until the (re)started service has caught up.
+// a rebuild: its tables are cleared and it recounts from the earliest offset (refused when
+// retention has deleted the topic's beginning, unless --force). --wait shows progress until
+// the (re)started service has caught up.
 import { consumerGroups } from '../events/catalog.js';
 import { createPool } from '../db/pool.js';
 import { createKafka } from '../kafka/client.js';
@@ -12,13 +13,14 @@ import { SERVICE_NAMES, type ServiceName } from '../services/start-service.js';
 import { loadConfigOrExit } from './load-config.js';
 
 const [service, ...rest] = process.argv.slice(2);
-const usage = `usage: replay <${SERVICE_NAMES.join('|')}> [--to earliest|<ISO timestamp>|partition:offset[,…]] [--wait]\n`;
+const usage = `usage: replay <${SERVICE_NAMES.join('|')}> [--to earliest|<ISO timestamp>|partition:offset[,…]] [--wait] [--force]\n`;
 if (!SERVICE_NAMES.includes(service as ServiceName)) {
   process.stderr.write(usage);
   process.exit(2);
 }
 const toIndex = rest.indexOf('--to');
 const wait = rest.includes('--wait');
+const force = rest.includes('--force');
 
 const config = loadConfigOrExit();
 const logger = createLogger('warn', 'replay');
@@ -31,21 +33,38 @@ await admin.connect();
 try {
   const target = parseReplayTarget(toIndex >= 0 ? rest[toIndex + 1] : undefined);
   await requireIdleGroup(admin, group);
+  let positions: Map<number, string>;
   if (service === 'analytics') {
     if (target.kind !== 'earliest') {
       throw new ReplayRefusedError('analytics can only be rebuilt from the earliest offset: its counts cover the whole topic');
+    }
+    const truncated = (await admin.fetchTopicOffsets(topic)).filter((w) => BigInt(w.low) > 0n);
+    if (truncated.length > 0) {
+      const where = truncated.map((w) => `${w.partition} starts at ${w.low}`).join(', ');
+      if (!force) {
+        throw new ReplayRefusedError(`${topic} no longer holds its whole history (${where}): a rebuild would count only what is left. Add --force to rebuild anyway.`);
+      }
+      process.stderr.write(`replay: WARNING: ${topic} no longer holds its whole history (${where}); the rebuilt counts will miss every signup before those offsets\n`);
     }
     const pool = createPool(config.database.url);
     try {
       const store = new AnalyticsStore(pool, config.analytics.dbSchema);
       await store.init();
-      await store.clear();
+      // The group is checked again and moved while the emptied tables are still locked and
+      // uncommitted: an instance that joined meanwhile makes the rebuild fail, not race.
+      let moved: Map<number, string> | undefined;
+      await store.clear(async () => {
+        await requireIdleGroup(admin, group);
+        moved = await moveGroup(kafka, admin, group, topic, target);
+      });
+      positions = moved!;
     } finally {
       await pool.end();
     }
     process.stdout.write(`analytics tables in schema ${config.analytics.dbSchema} cleared\n`);
+  } else {
+    positions = await moveGroup(kafka, admin, group, topic, target);
   }
-  const positions = await moveGroup(kafka, admin, group, topic, target);
   process.stdout.write(
     `group ${group} on ${topic} moved to ${[...positions].map(([p, o]) => `${p}:${o}`).join(', ')}; start the ${service} service to replay\n`,
   );

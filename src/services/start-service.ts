@@ -133,7 +133,7 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
           enrolledUsers,
         }),
         // Batches of several partitions share a transaction when they finish together.
-        { ...runtime, transactional: { transactionalId: transactionalIdFor(groups.onboarding) }, partitionsConsumedConcurrently: ONBOARDING_PARTITIONS_CONCURRENTLY },
+        { ...runtime, transactional: { transactionalId: transactionalIdFor(groups.onboarding, config.instanceId) }, partitionsConsumedConcurrently: ONBOARDING_PARTITIONS_CONCURRENTLY },
       );
       break;
     }

@@ -16,6 +16,7 @@ import { createLogger } from '../../src/logger.js';
 import { createRegistryClient, createValueSerializer } from '../../src/registry/client.js';
 import { registeredSchemaId } from '../../src/registry/schema-id.js';
 import { AnalyticsStore, type SignupFacts } from '../../src/services/analytics/store.js';
+import { moveGroup } from '../../src/operations/replay.js';
 import { isolatedConfig } from '../support/api.js';
 import { consumeRecords } from '../support/kafka.js';
 import { eventually } from '../support/services.js';
@@ -136,6 +137,49 @@ describe('the runtime in batch mode', () => {
       expect(cursedLetter.headers[DeadLetterHeaders.errorMessage]).toMatch(/cannot be handled/);
       expect(handled.toSorted()).toEqual(good.toSorted()); // every good record once, none twice
       expect(Math.max(...batchSizes)).toBeGreaterThan(1); // it did receive batches
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
+describe('a service that keeps its positions in its own store', () => {
+  it('waits for the store when it cannot be read at assignment, instead of starting at Kafka\'s committed offsets', async () => {
+    const topic = config.topics.signups.name;
+    const groupId = `${config.consumers.groupPrefix}positions-probe`;
+    const logger = createLogger('warn', 'test');
+    const kafka = createKafka(config.kafka, logger);
+    const registry = createRegistryClient(config.registry);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: deadLetterTopic(groupId), numPartitions: 1, replicationFactor: config.topics.replicationFactor }] });
+    // The group's committed offsets are at the end of the topic: what a database restored
+    // from an older snapshot, whose positions are behind, would find in Kafka.
+    const ends = await admin.fetchTopicOffsets(topic);
+    expect(ends.some((e) => BigInt(e.high) > 0n)).toBe(true);
+    await moveGroup(kafka, admin, groupId, topic, { kind: 'offsets', offsets: new Map(ends.map((e) => [e.partition, e.high])) });
+    await admin.disconnect();
+
+    let unavailable = 3;
+    const seen: string[] = [];
+    const service: BatchConsumerService<UserSignedUp> = {
+      name: 'positions-probe',
+      groupId,
+      topic,
+      readerSchema: loadSchemaHistory(USER_SIGNED_UP).latest.schema,
+      async storedOffsets(partitions) {
+        if (unavailable-- > 0) throw new Error('the database is unavailable');
+        return new Map(partitions.map((p) => [p, '0'])); // the store's positions: the beginning
+      },
+      async handleBatch(records) {
+        seen.push(...records.map((r) => r.context.offset));
+      },
+    };
+    const running = await runConsumer(service, { kafka, registry, logger, retry: { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 200 }, produceTimeoutMs: 5000, maxBatchSize: 500, sessionTimeoutMs: config.consumers.sessionTimeoutMs });
+    try {
+      await eventually(() => seen.length > 0, () => 'records from the stored positions');
+      expect(unavailable).toBeLessThan(0);
+      expect(seen).toContain('0');
     } finally {
       await running.stop();
     }

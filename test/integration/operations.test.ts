@@ -88,17 +88,16 @@ describe('replay', () => {
 describe('mail server failures', () => {
   const sinkSwitch = (name: '.refuse-sender' | '.refuse-recipients') => join(mailDir(), name);
   const warnings = () => email!.logLines.filter((l) => !l.startsWith('{"level":30')).join('\n').slice(-2000);
-  const retriesOf = (userId: string) => email!.logLines.filter((l) => l.includes('retrying after back-off') && l.includes(userId)).length;
+  const retriesOf = (eventId: string) => email!.logLines.filter((l) => l.includes('retrying after back-off') && l.includes(eventId)).length;
 
   it('down: waits, retrying past the attempts bound without dead-lettering, and sends once when it returns', async () => {
     const since = Date.now();
     const address = `smtp-down-${randomUUID().slice(0, 8)}@example.com`;
     await stack('stop', 'smtp');
-    let userId: string;
     try {
-      ({ userId } = await signup(address));
+      const { eventId } = await signup(address);
       // CONSUMER_MAX_ATTEMPTS is 3 here: a failure that counted as the record's would be dead-lettered by now.
-      await eventually(() => retriesOf(userId) >= 4, () => `retries so far: ${retriesOf(userId)}; ${warnings()}`);
+      await eventually(() => retriesOf(eventId) >= 4, () => `retries so far: ${retriesOf(eventId)}; ${warnings()}`);
     } finally {
       await stack('start', 'smtp');
     }
@@ -110,11 +109,10 @@ describe('mail server failures', () => {
     const since = Date.now();
     const address = `smtp-auth-${randomUUID().slice(0, 8)}@example.com`;
     writeFileSync(sinkSwitch('.refuse-sender'), '');
-    let userId: string;
     try {
-      ({ userId } = await signup(address));
-      await eventually(() => retriesOf(userId) >= 4, () => `retries so far: ${retriesOf(userId)}; ${warnings()}`);
-      expect(email!.logLines.some((l) => l.includes(userId) && l.includes('mail server unavailable') && l.includes('535'))).toBe(true);
+      const { eventId } = await signup(address);
+      await eventually(() => retriesOf(eventId) >= 4, () => `retries so far: ${retriesOf(eventId)}; ${warnings()}`);
+      expect(email!.logLines.some((l) => l.includes(eventId) && l.includes('mail server unavailable') && l.includes('535'))).toBe(true);
     } finally {
       rmSync(sinkSwitch('.refuse-sender'), { force: true });
     }

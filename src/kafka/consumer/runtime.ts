@@ -21,7 +21,7 @@ import { AvroDecoder } from './avro-decoder.js';
 import { PartitionBackOff } from './back-off.js';
 import { DeadLetterSender } from './dead-letter-sender.js';
 import { deadLetterTopic } from './dead-letter.js';
-import type { RetryPolicy } from './errors.js';
+import { backoffMs, type RetryPolicy } from './errors.js';
 import { batchMode } from './modes/batch-mode.js';
 import { recordMode } from './modes/record-mode.js';
 import { transactionalMode } from './modes/transactional-mode.js';
@@ -63,7 +63,8 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   const dlqTopic = deadLetterTopic(service.groupId);
   const labels = { group: service.groupId, topic: service.topic };
   let lastStatsAt: number | undefined;
-  const rebalance = rebalanceCallback(service, logger);
+  let stopping = false;
+  const rebalance = rebalanceCallback(service, { logger, stopping: () => stopping, retryDelayMs: (attempt) => backoffMs(attempt, options.retry) });
 
   const consumer = options.kafka.consumer({
     kafkaJS: {
@@ -77,7 +78,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       readUncommitted: !service.readCommitted,
       sessionTimeout: options.sessionTimeoutMs,
     },
-    ...(rebalance ? { rebalance_cb: rebalance } : {}),
+    rebalance_cb: rebalance,
     stats_cb: (event: { message: string }) => {
       lastStatsAt = Date.now();
       options.statsCallback?.(event);
@@ -137,6 +138,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     assignment: () => consumer.assignment(),
     lastStatsAt: () => lastStatsAt,
     async stop() {
+      stopping = true;
       backOff.stop();
       await consumer.disconnect(); // finishes the record in hand, commits stored offsets, leaves the group
       await stopProducing();

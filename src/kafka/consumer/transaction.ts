@@ -30,9 +30,15 @@ const ABORT_ATTEMPTS = 6;
 const COMMIT_ATTEMPTS = 6;
 const ERR_TIMED_OUT = -185;
 
-/** A transactional id that stays unique per process; fencing of zombies comes from the group (KIP-447). */
-export function transactionalIdFor(groupId: string): string {
-  return `${groupId}-${process.env.HOSTNAME ?? 'local'}-${process.pid}-${randomUUID().slice(0, 8)}`;
+/**
+ * The transactional id of a consume-transform-produce process. With a stable instance id,
+ * a restarted instance's first initTransactions fences its predecessor and settles the
+ * transaction it left open at once; with a random one (no INSTANCE_ID) that transaction
+ * stays open until transaction.timeout.ms, and read_committed readers of its partitions
+ * wait that long. Zombies are fenced either way by the group generation (KIP-447).
+ */
+export function transactionalIdFor(groupId: string, instanceId: string | undefined): string {
+  return instanceId ? `${groupId}-${instanceId}` : `${groupId}-${process.env.HOSTNAME ?? 'local'}-${process.pid}-${randomUUID().slice(0, 8)}`;
 }
 
 export class TransactionalCommitter {

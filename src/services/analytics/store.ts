@@ -173,12 +173,19 @@ export class AnalyticsStore {
   }
 
   /** Empties the counts and the saved positions: the next run replays the topic from the beginning. */
-  async clear(): Promise<void> {
+  /**
+   * Empties every table, positions included, so that the service counts again from the
+   * beginning. `meanwhile` runs while the tables are locked and the emptying is not yet
+   * committed: if it throws (an instance joined after all), nothing was cleared. An
+   * instance that starts meanwhile waits on the lock to read its positions.
+   */
+  async clear(meanwhile: () => Promise<void> = async () => undefined): Promise<void> {
     const s = this.s;
     await inTransaction(this.pool, async (client) => {
       await client.query(
         `TRUNCATE ${s}.counted_users, ${s}.signup_totals, ${s}.signups_hourly, ${s}.signups_daily, ${s}.signups_by_domain, ${s}.consumer_offsets`,
       );
+      await meanwhile();
     });
   }
 }
