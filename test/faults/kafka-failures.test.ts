@@ -15,6 +15,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await stack('thaw', 'kafka').catch(() => undefined); // whatever happened, no node stays frozen
   await system?.stop();
 });
 
@@ -52,6 +53,32 @@ describe('Kafka failures under load', () => {
     expect(report.duplicateEnrolments).toBe(0);
     expect(report.rawEmailsInLogs).toBe(0);
     expect(report.deadLettered).toBe(0);
+  });
+
+  it('a broker frozen (SIGSTOP) 25 s, then resumed: hung requests and transactions are bounded, nothing lost or done twice', async () => {
+    const startedAt = Date.now();
+    const load = startLoad({ port: system.port, ratePerSecond: 30, maxRequests: 1500, maxSeconds: 45, requestTimeoutMs: 20_000 });
+    await eventually(() => load.answered() >= 150, () => `answered ${load.answered()}`);
+    const leader = (await leaderOfPartition0()) as 1 | 2 | 3;
+    await stack('freeze', `kafka-${leader}`);
+    try {
+      await sleep(25_000);
+    } finally {
+      await stack('thaw', `kafka-${leader}`);
+    }
+    const result = await load.done;
+    const report = await check(system, `broker ${leader} (leader of partition 0) frozen with SIGSTOP for 25 s, then resumed`, result, startedAt);
+    expect(report.timeouts).toBe(0);
+    expect(report.otherStatuses).toEqual({});
+    expect(report.max503LatencyMs).toBeLessThan(PRODUCE_TIMEOUT_MS + 2500);
+    expect(report.lost).toBe(0);
+    expect(report.doubleCounted).toBe(0);
+    expect(report.secondEmails).toBe(0);
+    expect(report.duplicateEnrolments).toBe(0);
+    expect(report.rawEmailsInLogs).toBe(0);
+    expect(report.deadLettered).toBe(0);
+    const bounded = system.logs().split('\n').filter((l) => l.includes('did not finish within')).length;
+    console.log(`transactions given up past their bound while the broker was frozen: ${bounded}`);
   });
 
   it('the whole cluster stopped, then started: 503 within the bound while down, recovery by itself, consumers resume', async () => {

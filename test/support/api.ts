@@ -56,6 +56,6 @@ export async function startApiUnderTest(config: Config): Promise<ApiUnderTest> {
 const stackScript = fileURLToPath(new URL('../../scripts/stack', import.meta.url));
 
 /** Stops, starts or kills one part of the real local stack. */
-export async function stack(action: 'stop' | 'start' | 'kill', part: 'kafka' | `kafka-${1 | 2 | 3}` | 'registry' | 'smtp' | 'postgres'): Promise<void> {
+export async function stack(action: 'stop' | 'start' | 'kill' | 'freeze' | 'thaw', part: 'kafka' | `kafka-${1 | 2 | 3}` | 'registry' | 'smtp' | 'postgres'): Promise<void> {
   await promisify(execFile)(stackScript, [action, part], { timeout: 180_000 });
 }

@@ -39,6 +39,7 @@ function markdown(rows: FaultReport[], startedAt: Date): string {
     '- **double counts**: analytics counting a user twice (a total that exceeds the distinct users on the topic, or disagrees with its rows).',
     '- **second emails**: users with more than one distinct welcome email (Message-ID). *SMTP redeliveries* are deliveries of the same message again: the documented window between the SMTP server accepting a message and the ledger recording it (SMTP has no transactions).',
     '- **duplicate enrolments**: users with more than one onboarding event visible to a read_committed reader.',
+    "- **dead-lettered**: records in any group's dead-letter topic. A dependency's failure (a database down or read-only, a mail server down or refusing our credentials, a registry unreachable) is never the record's fault: 0 in every row except those about records refused for good.",
     '- **raw emails in logs**: signups whose email address appears unmasked anywhere in the logs of the API or any service process (killed ones included).',
     '',
     '| fault | s | requests | 201 | 503 | other | hung | slowest 503 ms | events | lost | double counts | second emails | SMTP redeliveries | duplicate enrolments | dead-lettered | raw emails in logs |',

@@ -1,0 +1,80 @@
+// The welcome-email ledger against the real PostgreSQL: two instances never send to one
+// user at once, a lock held too long makes the waiter retry later (a dependency failure),
+// and once the mail server accepted a message only the mark is retried, never the send.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool, type Pool } from '../../src/db/pool.js';
+import { WelcomeEmailLedger } from '../../src/services/email/ledger.js';
+import { stackConfig } from '../support/stack-env.js';
+
+let pools: Pool[];
+let a: WelcomeEmailLedger;
+let b: WelcomeEmailLedger;
+
+beforeAll(async () => {
+  const url = stackConfig().database.url;
+  // Instance a's sessions are named, so that the test can end exactly those.
+  pools = [createPool(`${url}${url.includes('?') ? '&' : '?'}application_name=ledger-test-a`), createPool(url), createPool(url)];
+  a = new WelcomeEmailLedger(pools[0]!);
+  b = new WelcomeEmailLedger(pools[1]!, { lockWaitMs: 5000, holdMs: 60_000 });
+  await a.init();
+});
+
+afterAll(async () => {
+  for (const pool of pools ?? []) await pool.end();
+});
+
+const ids = () => ({ userId: randomUUID(), eventId: randomUUID(), messageId: `<welcome.${randomUUID()}@test>` });
+
+describe('WelcomeEmailLedger.sendOnce', () => {
+  it('lets a second instance wait while the first sends, then finds the email sent', async () => {
+    const { userId, eventId, messageId } = ids();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let sends = 0;
+    const first = a.sendOnce(userId, eventId, messageId, async () => {
+      await gate; // the SMTP call in progress (or the process frozen inside it)
+      sends++;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = b.sendOnce(userId, randomUUID(), messageId, async () => void sends++);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(sends).toBe(0); // the second is waiting on the first's lock
+    release();
+    expect(await first).toBe('sent');
+    expect(await second).toBe('already-sent');
+    expect(sends).toBe(1);
+  });
+
+  it('gives up waiting within its bound, as a dependency failure, so the record is retried later', async () => {
+    const { userId, eventId, messageId } = ids();
+    const impatient = new WelcomeEmailLedger(pools[1]!, { lockWaitMs: 300, holdMs: 60_000 });
+    let release!: () => void;
+    const holding = a.sendOnce(userId, eventId, messageId, () => new Promise<void>((resolve) => (release = resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    await expect(impatient.sendOnce(userId, eventId, messageId, async () => undefined)).rejects.toMatchObject({ name: 'DependencyUnavailableError' });
+    expect(Date.now() - started).toBeLessThan(3000);
+    release();
+    expect(await holding).toBe('sent');
+  });
+
+  it('retries only the mark when the database failed after the server accepted the message', async () => {
+    const { userId, eventId, messageId } = ids();
+    let sends = 0;
+    const send = async () => {
+      sends++;
+      // The session dies between the server's acceptance and the mark.
+      await pools[2]!.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ledger-test-a' AND state = 'idle in transaction'`,
+      );
+    };
+    await expect(a.sendOnce(userId, eventId, messageId, send)).rejects.toMatchObject({ name: 'DependencyUnavailableError' });
+    expect(sends).toBe(1);
+    expect(await a.sendOnce(userId, eventId, messageId, send)).toBe('sent');
+    expect(sends).toBe(1);
+    const { rows } = await pools[2]!.query<{ status: string }>('SELECT status FROM welcome_emails WHERE user_id = $1', [userId]);
+    expect(rows).toEqual([{ status: 'sent' }]);
+    expect(await b.sendOnce(userId, eventId, messageId, send)).toBe('already-sent');
+  });
+});
