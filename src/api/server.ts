@@ -21,6 +21,8 @@ export interface RunningApi {
   readonly publisher: EventPublisher<UserSignedUp>;
   /** The address the server listens on. */
   readonly url: string;
+  /** Waits until every event handed to the producer is delivered or has failed for good. */
+  flush(timeoutMs: number): Promise<void>;
   /** Stops accepting, drains in-flight requests, flushes and disconnects the producer. */
   stop(): Promise<void>;
 }
@@ -75,6 +77,9 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     app,
     publisher,
     url,
+    async flush(timeoutMs) {
+      await producer.flush({ timeout: timeoutMs });
+    },
     async stop() {
       await app.close(); // stops accepting; resolves once in-flight requests are answered
       logger.info('HTTP server closed');

@@ -160,6 +160,9 @@ export interface PerAddressReport {
  */
 export async function check(system: SystemUnderTest, fault: string, load: LoadResult, startedAt: number): Promise<FaultReport> {
   const { config, api, pool } = system;
+  // A request answered 503 may still be delivered afterwards (PRODUCER_DELIVERY_TIMEOUT_MS):
+  // the topic is read once nothing is left in the API producers' queues.
+  await Promise.all(system.apis.map((a) => a.flush(config.kafka.deliveryTimeoutMs + 10_000)));
   const signups = await readTopic(api.kafka, config.topics.signups.name, { readCommitted: false });
   const usersOnTopic = new Set(signups.map((r) => r.key!));
   const emailsOnTopic = new Set(load.created.map((c) => c.email)); // only ours reach this topic
