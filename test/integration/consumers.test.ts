@@ -57,6 +57,21 @@ async function signup(email: string, headers: Record<string, string> = {}) {
 
 const ourAddresses = () => new Set(signedUp.map((s) => s.email));
 
+/** Waits until the onboarding group has committed past every signup on the topic now. */
+async function onboardingAtTheEnd(what: string): Promise<void> {
+  const admin = api.kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(config.topics.signups.name);
+    await eventually(async () => {
+      const committed = await admin.fetchOffsets({ groupId: consumerGroups(config).onboarding, topics: [config.topics.signups.name] });
+      return committed[0]!.partitions.every((p) => BigInt(p.offset) >= BigInt(ends.find((e) => e.partition === p.partition)!.high));
+    }, () => what);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 beforeAll(async () => {
   config = await isolatedConfig({ CONSUMER_INITIAL_BACKOFF_MS: '100', CONSUMER_MAX_BACKOFF_MS: '400', CONSUMER_MAX_ATTEMPTS: '3' });
   api = await startApiUnderTest(config);
@@ -156,14 +171,7 @@ describe('one account per address', () => {
     await eventually(() => receivedMail(startedAt, new Set([email])).length >= 1, () => 'the repeated user’s welcome email');
     // Every event of the user is on one partition, behind the first: once the onboarding
     // group has passed the last one, nothing more can come of them.
-    const lastOffsets = await api.kafka.admin();
-    await lastOffsets.connect();
-    const ends = await lastOffsets.fetchTopicOffsets(config.topics.signups.name);
-    await eventually(async () => {
-      const committed = await lastOffsets.fetchOffsets({ groupId: consumerGroups(config).onboarding, topics: [config.topics.signups.name] });
-      return committed[0]!.partitions.every((p) => BigInt(p.offset) >= BigInt(ends.find((e) => e.partition === p.partition)!.high));
-    }, () => 'the onboarding group past every repeated signup');
-    await lastOffsets.disconnect();
+    await onboardingAtTheEnd('the onboarding group past every repeated signup');
     await new Promise((resolve) => setTimeout(resolve, 1500)); // email and analytics: time to (not) act again
 
     const mails = receivedMail(startedAt, new Set([email, ` ${local}@example.net`.trim(), `${local.toUpperCase()}@example.net`]));
@@ -321,14 +329,10 @@ describe('replays and groups', () => {
     const admin = api.kafka.admin();
     await admin.connect();
     await admin.deleteGroups([consumerGroups(config).onboarding]);
+    await admin.disconnect();
     const replay = await start('onboarding');
     services.set('onboarding', replay);
-    const ends = await admin.fetchTopicOffsets(config.topics.signups.name);
-    await eventually(async () => {
-      const committed = await admin.fetchOffsets({ groupId: consumerGroups(config).onboarding, topics: [config.topics.signups.name] });
-      return committed[0]!.partitions.every((p) => BigInt(p.offset) >= BigInt(ends.find((e) => e.partition === p.partition)!.high));
-    }, () => 'the replayed onboarding group at the end of the signups');
-    await admin.disconnect();
+    await onboardingAtTheEnd('the replayed onboarding group at the end of the signups');
     expect((await enrolments()).sort()).toEqual(before.sort());
     expect(replay.logLines.filter((l) => l.includes('user already enrolled')).length).toBeGreaterThanOrEqual(before.length);
   });
