@@ -83,6 +83,12 @@ export const EnvSchema = Type.Object({
     description: 'prefix of every consumer group id (email, analytics, onboarding, onboarding-tracker)',
   }),
   CONSUMER_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
+  EVENT_RETENTION_MS: Type.Integer({
+    default: -1,
+    minimum: -1,
+    description:
+      'milliseconds the event topics created by register-schemas keep their records (-1: for ever). Kafka is the source of truth: a replay from the beginning covers only what is kept',
+  }),
   DLQ_RETENTION_MS: Type.Integer({
     default: -1,
     minimum: -1,
@@ -175,6 +181,7 @@ export interface Config {
     readonly onboarding: { readonly name: string };
     readonly replicationFactor: number;
     readonly minInsyncReplicas: number;
+    readonly eventRetentionMs: number;
     readonly deadLetterRetentionMs: number;
   };
   readonly api: {
@@ -253,6 +260,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       onboarding: { name: env.ONBOARDING_TOPIC },
       replicationFactor: env.TOPIC_REPLICATION_FACTOR,
       minInsyncReplicas: env.TOPIC_MIN_INSYNC_REPLICAS,
+      eventRetentionMs: env.EVENT_RETENTION_MS,
       deadLetterRetentionMs: env.DLQ_RETENTION_MS,
     },
     api: {

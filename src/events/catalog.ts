@@ -27,7 +27,8 @@ export interface EventContract {
 }
 
 export function eventCatalog(config: Config): EventContract[] {
-  const topicConfig = { 'min.insync.replicas': String(config.topics.minInsyncReplicas) };
+  // Kafka's default retention (7 days) would quietly cut every replay and rebuild to a week.
+  const topicConfig = { 'min.insync.replicas': String(config.topics.minInsyncReplicas), 'retention.ms': String(config.topics.eventRetentionMs) };
   return [
     {
       event: USER_SIGNED_UP,

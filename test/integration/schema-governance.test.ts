@@ -84,8 +84,8 @@ describe('registerSchemas', () => {
       `UserRegisteredForOnboarding → subject ${onboardingSubject} (FULL_TRANSITIVE)`,
       '  compatibility unset → FULL_TRANSITIVE: would set',
       '  v1 would be registered',
-      `topic ${config.topics.signups.name}: would be created (3 partitions, replication factor 1, min.insync.replicas=1)`,
-      `topic ${config.topics.onboarding.name}: would be created (3 partitions, replication factor 1, min.insync.replicas=1)`,
+      `topic ${config.topics.signups.name}: would be created (3 partitions, replication factor 1, min.insync.replicas=1, retention.ms=-1)`,
+      `topic ${config.topics.onboarding.name}: would be created (3 partitions, replication factor 1, min.insync.replicas=1, retention.ms=-1)`,
     ]);
     expect(await registry.getAllSubjects()).not.toContain(subject);
     expect(await admin.listTopics()).not.toContain(config.topics.signups.name);

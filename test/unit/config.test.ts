@@ -65,6 +65,14 @@ describe('hideUrlPassword', () => {
   });
 });
 
+describe('EVENT_RETENTION_MS', () => {
+  it('keeps the event topics for ever unless told otherwise: replays start at the beginning', async () => {
+    const { eventCatalog } = await import('../../src/events/catalog.js');
+    expect(eventCatalog(loadConfig({})).map((c) => c.topic.config['retention.ms'])).toEqual(['-1', '-1']);
+    expect(eventCatalog(loadConfig({ EVENT_RETENTION_MS: '31536000000' })).every((c) => c.topic.config['retention.ms'] === '31536000000')).toBe(true);
+  });
+});
+
 describe('DLQ_RETENTION_MS', () => {
   it('keeps dead letters until deleted unless told otherwise, and applies to every dead-letter topic', async () => {
     const { topicCatalog } = await import('../../src/events/catalog.js');
