@@ -21,7 +21,13 @@ export interface DeadLetter {
  * letters in transactions, and an aborted transaction's letters were never dead letters.
  */
 export async function readDeadLetters(kafka: Config['kafka'], admin: KafkaJS.Admin, topic: string, timeoutMs = 30_000): Promise<DeadLetter[]> {
-  const partitions = (await admin.fetchTopicOffsets(topic)).filter((w) => BigInt(w.high) > BigInt(w.low)).map((w) => w.partition).sort((a, b) => a - b);
+  return readLetters(kafka, topic, await admin.fetchTopicOffsets(topic), timeoutMs);
+}
+
+type Watermarks = Array<{ readonly partition: number; readonly low: string; readonly high: string }>;
+
+async function readLetters(kafka: Config['kafka'], topic: string, watermarks: Watermarks, timeoutMs: number): Promise<DeadLetter[]> {
+  const partitions = watermarks.filter((w) => BigInt(w.high) > BigInt(w.low)).map((w) => w.partition).sort((a, b) => a - b);
   const letters: DeadLetter[] = [];
   for (const partition of partitions) {
     await readPartitionToEnd(kafka, topic, partition, { readCommitted: true, timeoutMs }, (record) => {
@@ -51,10 +57,11 @@ export class DeadLetterDepth {
   ) {}
 
   async of(topic: string): Promise<number> {
-    const offsets = (await this.admin.fetchTopicOffsets(topic)).map((w) => `${w.partition}:${w.low}-${w.high}`).join(',');
+    const watermarks = await this.admin.fetchTopicOffsets(topic);
+    const offsets = watermarks.map((w) => `${w.partition}:${w.low}-${w.high}`).join(',');
     const known = this.counted.get(topic);
     if (known?.offsets === offsets) return known.letters;
-    const letters = (await readDeadLetters(this.kafka, this.admin, topic, 5000)).length;
+    const letters = (await readLetters(this.kafka, topic, watermarks, 5000)).length;
     this.counted.set(topic, { offsets, letters });
     return letters;
   }

@@ -8,7 +8,8 @@ import { loadSchemaHistory } from '../events/schema-history.js';
 import { valueSubject } from '../events/subjects.js';
 import { USER_REGISTERED_FOR_ONBOARDING } from '../events/user-registered-for-onboarding.js';
 import { USER_SIGNED_UP } from '../events/user-signed-up.js';
-import { createKafka, type Kafka } from '../kafka/client.js';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import { createKafka } from '../kafka/client.js';
 import { readPartitionToEnd } from '../kafka/partition-reader.js';
 import { runConsumer, type RunningConsumer } from '../kafka/consumer/runtime.js';
 import { transactionalIdFor } from '../kafka/consumer/transaction.js';
@@ -119,7 +120,7 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
     case 'onboarding': {
       const output = loadSchemaHistory(USER_REGISTERED_FOR_ONBOARDING).latest;
       const schemaId = await registeredSchemaId(registry, valueSubject(onboardingTopic), output);
-      await requireSamePartitionCount(kafka, signupsTopic, onboardingTopic);
+      await requireSamePartitionCount(admin, signupsTopic, onboardingTopic);
       const enrolledUsers = new EnrolledUsers((partition, onRecord) =>
         readPartitionToEnd(config.kafka, onboardingTopic, partition, { readCommitted: true, timeoutMs: ENROLMENT_READ_TIMEOUT_MS }, onRecord),
       );
@@ -163,16 +164,10 @@ export async function startService(name: ServiceName, config: Config, logger: Lo
 }
 
 /** Onboarding pins each enrolment to its signup's partition number: both topics need the same count. */
-async function requireSamePartitionCount(kafka: Kafka, input: string, output: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = await admin.fetchTopicMetadata({ topics: [input, output] });
-    const counts = [input, output].map((name) => topics.find((t) => t.name === name)?.partitions.length);
-    if (counts[0] !== counts[1]) {
-      throw new Error(`${input} has ${counts[0]} partitions and ${output} ${counts[1]}: onboarding needs the same number on both (README, "Scaling")`);
-    }
-  } finally {
-    await admin.disconnect();
+async function requireSamePartitionCount(admin: KafkaJS.Admin, input: string, output: string): Promise<void> {
+  const topics = await admin.fetchTopicMetadata({ topics: [input, output] });
+  const counts = [input, output].map((name) => topics.find((t) => t.name === name)?.partitions.length);
+  if (counts[0] !== counts[1]) {
+    throw new Error(`${input} has ${counts[0]} partitions and ${output} ${counts[1]}: onboarding needs the same number on both (SIGNUP_TOPIC_PARTITIONS)`);
   }
 }

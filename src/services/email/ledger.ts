@@ -61,14 +61,15 @@ export class WelcomeEmailLedger {
           `${this.timeouts.lockWaitMs}ms`,
           `${this.timeouts.holdMs}ms`,
         ]);
-        await client.query(
-          `INSERT INTO welcome_emails (user_id, event_id, message_id, status) VALUES ($1, $2, $3, 'sending') ON CONFLICT (user_id) DO NOTHING`,
+        // Creates or locks the user's row in one statement; waits here while another
+        // instance holds it (sending to this user), then sees that instance's outcome.
+        const { rows } = await client.query<{ status: string }>(
+          `INSERT INTO welcome_emails (user_id, event_id, message_id, status) VALUES ($1, $2, $3, 'sending')
+           ON CONFLICT (user_id) DO UPDATE SET attempts = welcome_emails.attempts + 1
+           RETURNING status`,
           [userId, eventId, messageId],
         );
-        // Waits here while another instance is sending to this user.
-        const { rows } = await client.query<{ status: string }>(`SELECT status FROM welcome_emails WHERE user_id = $1 FOR UPDATE`, [userId]);
         if (rows[0]!.status === 'sent') return 'already-sent';
-        await client.query(`UPDATE welcome_emails SET attempts = attempts + 1 WHERE user_id = $1`, [userId]);
         await send();
         sent = true;
         await client.query(`UPDATE welcome_emails SET status = 'sent', sent_at = now() WHERE user_id = $1`, [userId]);
