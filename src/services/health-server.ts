@@ -1,10 +1,9 @@
 // The small HTTP listener every consumer service process runs: liveness, readiness and
 // Prometheus metrics, for an orchestrator and a scraper.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import type { RunningConsumer } from '../kafka/consumer/runtime.js';
 import { KAFKA_STATS_INTERVAL_MS, type Registry } from '../observability/metrics.js';
 import type { Logger } from '../logger.js';
-import type { FastifyBaseLogger } from 'fastify';
 
 /** librdkafka reports statistics every interval; three missed reports mean it is stuck. */
 const STALE_AFTER_MS = 3 * KAFKA_STATS_INTERVAL_MS;
@@ -21,7 +20,7 @@ export async function startHealthServer(options: {
   readonly extraRoutes?: ((app: FastifyInstance) => Promise<void>) | undefined;
 }): Promise<{ app: FastifyInstance; url: string }> {
   const { consumer, registry } = options;
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   const statsAge = () => Date.now() - (consumer.lastStatsAt() ?? options.startedAt);
 
   app.get('/healthz', async (_request, reply) => {
