@@ -18,7 +18,8 @@ import { mailDir } from '../support/mail.js';
 import { eventually } from '../support/services.js';
 import { readTopic } from '../support/topics.js';
 import { startLoad } from './support/load.js';
-import { check, startSystem, type FaultReport, type SystemUnderTest, expectEffectsOnce } from './support/system.js';
+import { expectNothingLostOrDuplicated } from './support/guarantees.js';
+import { check, startSystem, type FaultReport, type SystemUnderTest } from './support/system.js';
 
 let system: SystemUnderTest;
 const sinkSwitch = (name: '.refuse-sender' | '.refuse-recipients') => join(mailDir(), name);
@@ -43,11 +44,6 @@ async function setReadOnly(on: boolean) {
   await system.pool.query('SELECT pg_reload_conf()');
 }
 
-function expectWaitedOut(report: FaultReport, requests: number) {
-  expect(report.created).toBe(requests); // the API needs none of these dependencies
-  expectEffectsOnce(report);
-}
-
 async function duringLoad(fault: string, seconds: number, breakIt: () => Promise<void>, mendIt: () => Promise<void>): Promise<FaultReport> {
   const startedAt = Date.now();
   const load = startLoad({ port: system.port, ratePerSecond: 30, maxRequests: 900, maxSeconds: 30, requestTimeoutMs: 20_000 });
@@ -60,7 +56,7 @@ async function duringLoad(fault: string, seconds: number, breakIt: () => Promise
   }
   const result = await load.done;
   const report = await check(system, fault, result, startedAt);
-  expectWaitedOut(report, result.requests);
+  expectNothingLostOrDuplicated(report, { everyRequestCreated: result.requests }); // the API needs none of these dependencies
   return report;
 }
 
@@ -130,7 +126,6 @@ describe('dependency outages under load', () => {
     await producer.disconnect();
 
     const report = await check(system, 'mailboxes refused for 5 s: email dead letters, and 25 onboarding dead letters, each re-published twice', result, startedAt);
-    expect(report.created).toBe(result.requests);
-    expectEffectsOnce(report, { deadLettered: letters.length + onboardingLetters.length });
+    expectNothingLostOrDuplicated(report, { everyRequestCreated: result.requests, deadLettered: letters.length + onboardingLetters.length });
   });
 });

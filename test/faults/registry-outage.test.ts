@@ -16,7 +16,8 @@ import { AnalyticsStore } from '../../src/services/analytics/store.js';
 import { stack } from '../support/api.js';
 import { eventually } from '../support/services.js';
 import { startLoad } from './support/load.js';
-import { check, startSystem, type SystemUnderTest, expectEffectsOnce } from './support/system.js';
+import { expectNothingLostOrDuplicated } from './support/guarantees.js';
+import { check, startSystem, type SystemUnderTest } from './support/system.js';
 
 let system: SystemUnderTest;
 
@@ -59,7 +60,6 @@ describe('schema registry down under load', () => {
     expect(countedWhileDown).toBe(0); // it waited…
     expect((await pool.query(`SELECT 1 FROM ${config.analytics.dbSchema}.counted_users WHERE user_id = $1`, [oldWriter.userId])).rowCount).toBe(1); // …and was handled
     expect((await analytics.counts()).total).toBe(report.eventsFound);
-    expect(report.created).toBe(result.requests); // every signup acknowledged while the registry was down
-    expectEffectsOnce(report);
+    expectNothingLostOrDuplicated(report, { everyRequestCreated: result.requests }); // every signup acknowledged while the registry was down
   });
 });

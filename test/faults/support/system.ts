@@ -15,7 +15,6 @@ import { receivedMail } from '../../support/mail.js';
 import { buildDist, root, spawnConsumer, type ChildUnderTest } from '../../support/processes.js';
 import { eventually } from '../../support/services.js';
 import { readTopic } from '../../support/topics.js';
-import { expect } from 'vitest';
 import type { ClientLoadResult } from './clients.js';
 import type { LoadResult } from './load.js';
 
@@ -252,24 +251,6 @@ async function countPerAddress(
     enrolments: notOne((p) => sum(p, (id) => enrolmentsPerUser.get(id) ?? 0)),
     trackedUsers: notOne((p) => sum(p, (id) => (tracked.has(id) ? 1 : 0))),
   };
-}
-
-/**
- * The promise every fault test checks: every acknowledged signup's event is on the topic,
- * no effect happened twice (no double count, no second email, no second enrolment), no
- * request hung or failed otherwise than 201/503, no raw address in any log, and nothing
- * dead-lettered unless the test is about records refused for good.
- */
-export function expectEffectsOnce(report: FaultReport, expected: { readonly deadLettered?: number; readonly smtpRedeliveries?: number } = {}): void {
-  expect(report.timeouts).toBe(0);
-  expect(report.otherStatuses).toEqual({});
-  expect(report.lost).toBe(0);
-  expect(report.doubleCounted).toBe(0);
-  expect(report.secondEmails).toBe(0);
-  if (expected.smtpRedeliveries !== undefined) expect(report.smtpRedeliveries).toBe(expected.smtpRedeliveries);
-  expect(report.duplicateEnrolments).toBe(0);
-  expect(report.deadLettered).toBe(expected.deadLettered ?? 0);
-  expect(report.rawEmailsInLogs).toBe(0);
 }
 
 /** The broker that leads partition 0 of the signups topic now. */
