@@ -17,6 +17,7 @@ import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../src/registry/schema-id.js';
 import { startService, type ServiceName } from '../src/services/start-service.js';
+import { sleep } from '../test/support/sleep.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -140,7 +141,7 @@ async function handlerRate(service: ServiceName, cfg: typeof config, count: numb
       cpu = cpuMeter();
     }
     if (done >= count) break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
   const seconds = (performance.now() - started) / 1000;
   const cpuPerEvent = cpu!.perEvent(count);

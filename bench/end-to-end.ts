@@ -19,6 +19,7 @@ import { createLogger } from '../src/logger.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { SERVICE_NAMES } from '../src/services/start-service.js';
+import { sleep } from '../test/support/sleep.js';
 
 const root = new URL('../', import.meta.url).pathname;
 // Signups per second of each phase: a moderate load, then one near what this machine sustains.
@@ -107,7 +108,7 @@ async function steadyLoad(rate: number, seconds: number): Promise<string[]> {
   for (let i = 0; i < rate * seconds; i++) {
     const due = startedAt + (i * 1000) / rate;
     const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 1) await sleep(wait);
     const name = `e2e${run}_${i}`;
     requests.push(
       fetch(`http://127.0.0.1:${API_PORT}/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `${name}@example.com`, username: name }) }).then(
@@ -156,7 +157,7 @@ async function waitForEffects(users: string[], timeoutMs: number) {
       return { countedAt: times(counted.rows), trackedAt: times(tracked.rows) };
     }
     if (Date.now() > deadline) throw new Error(`effects incomplete after ${timeoutMs} ms: ${counted.rows.length} counted, ${tracked.rows.length} tracked of ${users.length}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
 }
 
@@ -164,7 +165,7 @@ async function waitForHttp(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new Error(`${url} not ready within 60 s`);
 }

@@ -19,6 +19,7 @@ import { AvroEncoder } from '../src/registry/avro-encoder.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../src/registry/schema-id.js';
+import { sleep } from '../test/support/sleep.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const CONCURRENCIES = [1, 16, 64, 256];
@@ -97,7 +98,7 @@ async function waitForHttp(url: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (await fetch(url).then((r) => r.status < 500, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new Error(`${url} did not answer within 30 s`);
 }

@@ -3,13 +3,13 @@
 // up before the API answers, and every 503, timeout and dropped connection retried without
 // an Idempotency-Key until it gets a 201. Per address the system must yield one userId,
 // one welcome email, one analytics user, one enrolment and one tracked user.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stack } from '../support/api.js';
 import { eventually } from '../support/services.js';
 import { startClientLoad } from './support/clients.js';
 import { expectNothingLostOrDuplicated } from './support/guarantees.js';
 import { check, startSystem, type SystemUnderTest, leaderOfPartition0 } from './support/system.js';
+import { sleep } from '../support/sleep.js';
 
 let system: SystemUnderTest;
 const PRODUCE_TIMEOUT_MS = 3000;

@@ -2,11 +2,11 @@
 // killed with SIGKILL again and again, then instances joining and leaving one group (a
 // rebalance storm). Counts stay exact, no second email, one enrolment per user for
 // read_committed readers.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from './support/load.js';
 import { expectNothingLostOrDuplicated } from './support/guarantees.js';
 import { check, SERVICES, startSystem, type SystemUnderTest } from './support/system.js';
+import { sleep } from '../support/sleep.js';
 
 let system: SystemUnderTest;
 

@@ -7,7 +7,6 @@
 // re-published twice give no second enrolment.
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerGroups } from '../../src/events/catalog.js';
 import { deadLetterMessage, deadLetterTopic } from '../../src/kafka/consumer/dead-letter.js';
@@ -20,6 +19,7 @@ import { readTopic } from '../support/topics.js';
 import { startLoad } from './support/load.js';
 import { expectNothingLostOrDuplicated } from './support/guarantees.js';
 import { check, startSystem, type FaultReport, type SystemUnderTest } from './support/system.js';
+import { sleep } from '../support/sleep.js';
 
 let system: SystemUnderTest;
 const sinkSwitch = (name: '.refuse-sender' | '.refuse-recipients') => join(mailDir(), name);

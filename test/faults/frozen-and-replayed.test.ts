@@ -5,7 +5,6 @@
 // restored from an older snapshot. No second email, one enrolment per user, no count twice,
 // nothing lost.
 import { execFile } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerGroups } from '../../src/events/catalog.js';
 import { moveGroup, requireIdleGroup } from '../../src/operations/replay.js';
@@ -13,6 +12,7 @@ import { eventually } from '../support/services.js';
 import { startLoad } from './support/load.js';
 import { expectNothingLostOrDuplicated } from './support/guarantees.js';
 import { check, startSystem, type SystemUnderTest } from './support/system.js';
+import { sleep } from '../support/sleep.js';
 
 let system: SystemUnderTest;
 const SESSION_TIMEOUT_MS = 8000;

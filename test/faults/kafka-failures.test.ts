@@ -1,13 +1,13 @@
 // Kafka failing under load, on the three-broker cluster: one broker killed, then the whole
 // cluster stopped and started. Acknowledged signups are never lost, the API always answers
 // (201 or 503 within its bound, never a hang), the consumers carry on by themselves.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stack } from '../support/api.js';
 import { eventually } from '../support/services.js';
 import { startLoad } from './support/load.js';
 import { expectNothingLostOrDuplicated } from './support/guarantees.js';
 import { check, startSystem, type SystemUnderTest, leaderOfPartition0 } from './support/system.js';
+import { sleep } from '../support/sleep.js';
 
 let system: SystemUnderTest;
 const PRODUCE_TIMEOUT_MS = 3000;

@@ -3,7 +3,6 @@
 // schema id a consumer has not seen yet waits for the registry instead of being
 // dead-lettered.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSchemaHistory } from '../../src/events/schema-history.js';
 import { valueSubject } from '../../src/events/subjects.js';
@@ -18,6 +17,7 @@ import { eventually } from '../support/services.js';
 import { startLoad } from './support/load.js';
 import { expectNothingLostOrDuplicated } from './support/guarantees.js';
 import { check, startSystem, type SystemUnderTest } from './support/system.js';
+import { sleep } from '../support/sleep.js';
 
 let system: SystemUnderTest;
 

@@ -12,6 +12,7 @@ import { consumeRecords } from '../support/kafka.js';
 import { receivedMail } from '../support/mail.js';
 import { buildDist, spawnConsumer, type ChildUnderTest } from '../support/processes.js';
 import { eventually } from '../support/services.js';
+import { sleep } from '../support/sleep.js';
 
 const SIGNUPS = 300;
 const SERVICES = ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const;
@@ -67,7 +68,7 @@ describe('consumers killed with SIGKILL mid-stream', () => {
       emails.push(...batch.map((b) => b.email));
       userIds.push(...batch.map((b) => b.userId));
       // Paced, so that the kills land while the services are busy with the stream.
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       // Twice during the stream, every service is killed hard and started again.
       if (i === 100 || i === 200) {
         for (const name of SERVICES) {
@@ -89,7 +90,7 @@ describe('consumers killed with SIGKILL mid-stream', () => {
     await eventually(async () => (await onboarding.forUsers(userIds)).length === SIGNUPS, async () => `${(await onboarding.forUsers(userIds)).length} of ${SIGNUPS} tracked`, 90_000);
     await eventually(() => new Set(receivedMail(startedAt, ours).map((m) => m.to)).size === SIGNUPS, () => `${new Set(receivedMail(startedAt, ours).map((m) => m.to)).size} of ${SIGNUPS} users emailed`, 90_000);
     // Let any redelivery after the restarts play out before counting effects.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await sleep(3000);
 
     const counts = await analytics.counts();
     expect(counts.total).toBe(SIGNUPS);

@@ -25,6 +25,7 @@ import { consumeRecords } from '../support/kafka.js';
 import { readTopic } from '../support/topics.js';
 import { receivedMail } from '../support/mail.js';
 import { eventually, startServiceUnderTest, type ServiceUnderTest } from '../support/services.js';
+import { sleep } from '../support/sleep.js';
 
 let config: Config;
 let api: ApiUnderTest;
@@ -138,7 +139,7 @@ describe('a signup flows to every service', () => {
     await eventually(() => receivedMail(startedAt, new Set([email])).length >= 1, () => 'the retried signup’s email');
     await eventually(async () => (await analytics.counts()).total === before + 1, async () => `total ${(await analytics.counts()).total}`);
     // Both events are on the topic; give the services time to (not) act on the second.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     expect(receivedMail(startedAt, new Set([email]))).toHaveLength(1);
     expect((await analytics.counts()).total).toBe(before + 1);
   });
@@ -172,7 +173,7 @@ describe('one account per address', () => {
     // Every event of the user is on one partition, behind the first: once the onboarding
     // group has passed the last one, nothing more can come of them.
     await onboardingAtTheEnd('the onboarding group past every repeated signup');
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // email and analytics: time to (not) act again
+    await sleep(1500); // email and analytics: time to (not) act again
 
     const mails = receivedMail(startedAt, new Set([email, ` ${local}@example.net`.trim(), `${local.toUpperCase()}@example.net`]));
     expect(new Set(mails.map((m) => m.messageId))).toEqual(new Set([`<welcome.${userId}@signup-pipeline.invalid>`]));

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedConfig, stack, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
 import { consumeRecords } from '../support/kafka.js';
+import { sleep } from '../support/sleep.js';
 
 const PRODUCE_TIMEOUT_MS = 2000;
 let api: ApiUnderTest;
@@ -59,7 +60,7 @@ describe('broker down', () => {
       status = (await signup(n++)).statusCode;
       if (status === 201) break;
       expect(status).toBe(503);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
     }
     expect(status).toBe(201);
     expect((await api.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);

@@ -11,6 +11,7 @@ import { createKafka } from '../../src/kafka/client.js';
 import { createLogger } from '../../src/logger.js';
 import { isolatedConfig } from '../support/api.js';
 import { consumeRecords } from '../support/kafka.js';
+import { sleep } from '../support/sleep.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -57,7 +58,7 @@ describe('API process shutdown', () => {
         body: JSON.stringify({ email: `drain${i}@example.com`, username: `drain${i}` }),
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     const signalledAt = Date.now();
     child.kill('SIGTERM');
 
@@ -92,7 +93,7 @@ async function waitUntilReady(url: string, output: () => string): Promise<void> 
   while (Date.now() < deadline) {
     const status = await fetch(url).then((r) => r.status, () => 0);
     if (status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new Error(`API not ready within 30 s; its output:\n${output()}`);
 }

@@ -12,6 +12,7 @@ import { createRegistryClient, createValueDeserializer } from '../../src/registr
 import { logicalTypes } from '../../src/registry/logical-types.js';
 import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
 import { consumeRecords } from '../support/kafka.js';
+import { sleep } from '../support/sleep.js';
 
 const json = { 'content-type': 'application/json' };
 let api: ApiUnderTest;
@@ -226,7 +227,7 @@ describe('POST /signup publishing', () => {
 
   it('published exactly one event per 201 and none for any rejected request', async () => {
     const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     const again = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
     expect(records).toHaveLength(accepted.length);
     expect(again).toHaveLength(accepted.length);
