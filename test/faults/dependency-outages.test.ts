@@ -108,7 +108,7 @@ describe('dependency outages under load', () => {
     // Onboarding dead letters exactly as the runtime writes them, of signups it already
     // enrolled: re-published, they must not enrol anyone a second time.
     const onboardingDlq = deadLetterTopic(groups.onboarding);
-    const signups = (await readTopic(api.kafka, config.topics.signups.name, { readCommitted: false })).slice(0, 25);
+    const signups = (await readTopic(config.kafka, config.topics.signups.name, { readCommitted: false })).slice(0, 25);
     const producer = createIdempotentProducer(api.kafka, { lingerMs: 0, deliveryTimeoutMs: 10_000 });
     await producer.connect();
     await producer.send({

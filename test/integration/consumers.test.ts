@@ -21,8 +21,7 @@ import { enrolmentFor } from '../../src/services/onboarding/enrolment.js';
 import { normalizeEmail } from '../../src/api/identity.js';
 import type { Config } from '../../src/config.js';
 import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
-import { consumeRecords } from '../support/kafka.js';
-import { readTopic } from '../support/topics.js';
+import { readAtLeast, readTopic } from '../support/topics.js';
 import { receivedMail } from '../support/mail.js';
 import { eventually, startServiceUnderTest, type ServiceUnderTest } from '../support/services.js';
 import { sleep } from '../support/sleep.js';
@@ -122,7 +121,7 @@ describe('a signup flows to every service', () => {
     const states = await onboardingState.forUsers(ids.map((i) => i.userId));
     expect(states.every((s) => s.state === 'started' && s.plan === 'standard')).toBe(true);
 
-    const enrolments = await consumeRecords(api.kafka, config.topics.onboarding.name, 12);
+    const enrolments = await readAtLeast(config.kafka, config.topics.onboarding.name, 12);
     const decode = createValueDeserializer(createRegistryClient(config.registry));
     const first = (await decode.deserialize(config.topics.onboarding.name, enrolments[0]!.value)) as { userId: string; steps: string[] };
     expect(enrolments[0]!.key).toBe(first.userId);
@@ -179,7 +178,7 @@ describe('one account per address', () => {
     expect(new Set(mails.map((m) => m.messageId))).toEqual(new Set([`<welcome.${userId}@signup-pipeline.invalid>`]));
     expect(mails).toHaveLength(1);
     expect((await analytics.counts()).total).toBe(before + 1);
-    const enrolments = (await readTopic(api.kafka, config.topics.onboarding.name, { readCommitted: true })).filter((r) => r.key === userId);
+    const enrolments = (await readTopic(config.kafka, config.topics.onboarding.name, { readCommitted: true })).filter((r) => r.key === userId);
     expect(enrolments).toHaveLength(1);
     // The first signup on the partition is the one kept: its username.
     const decode = createValueDeserializer(createRegistryClient(config.registry));
@@ -222,7 +221,7 @@ describe('records that cannot be handled', () => {
     const after = await signup(`after-poison-${randomUUID().slice(0, 8)}@example.com`);
 
     for (const group of [consumerGroups(config).email, consumerGroups(config).analytics, consumerGroups(config).onboarding]) {
-      const dead = await consumeRecords(api.kafka, deadLetterTopic(group), 3);
+      const dead = await readAtLeast(config.kafka, deadLetterTopic(group), 3);
       expect(dead.map((d) => d.value.toString('hex')).sort()).toEqual(poison.map((p) => p.toString('hex')).sort());
       for (const record of dead) {
         expect(record.key).toBe('poison-key');
@@ -323,7 +322,7 @@ describe('replays and groups', () => {
   });
 
   it('replaying the onboarding group from the beginning publishes no second enrolment', async () => {
-    const enrolments = async () => (await readTopic(api.kafka, config.topics.onboarding.name, { readCommitted: true })).map((r) => r.key);
+    const enrolments = async () => (await readTopic(config.kafka, config.topics.onboarding.name, { readCommitted: true })).map((r) => r.key);
     const before = await enrolments();
     expect(before.length).toBeGreaterThan(10);
     await services.get('onboarding')!.stop();

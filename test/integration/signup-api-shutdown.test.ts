@@ -7,10 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
-import { createKafka } from '../../src/kafka/client.js';
-import { createLogger } from '../../src/logger.js';
 import { isolatedConfig } from '../support/api.js';
-import { consumeRecords } from '../support/kafka.js';
+import { readAtLeast } from '../support/topics.js';
 import { sleep } from '../support/sleep.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -71,7 +69,7 @@ describe('API process shutdown', () => {
     // Stopped accepting: nothing listens any more.
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
 
-    const records = await consumeRecords(createKafka(config.kafka, createLogger('warn', 'test')), config.topics.signups.name, 20);
+    const records = await readAtLeast(config.kafka, config.topics.signups.name, 20);
     expect(records).toHaveLength(20);
     expect(output).toContain('shutting down');
     expect(output).not.toMatch(/drain\d+@example\.com/);
