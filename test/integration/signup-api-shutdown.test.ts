@@ -1,23 +1,21 @@
 // SIGTERM on the real API process: it stops accepting, answers every request already in
 // flight, flushes the producer and exits 0 within its bound.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { isolatedConfig } from '../support/api.js';
+import { buildDist, envFor, root } from '../support/processes.js';
 import { readAtLeast } from '../support/topics.js';
 import { sleep } from '../support/sleep.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 let config: Config;
 
 beforeAll(async () => {
   // The process under test runs the compiled entry point, so compile what is being tested.
-  await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, timeout: 120_000 });
+  await buildDist();
   config = await isolatedConfig();
 });
 
@@ -27,15 +25,11 @@ describe('API process shutdown', () => {
     const child = spawn(process.execPath, ['dist/cli/api.js'], {
       cwd: root,
       env: {
-        ...process.env,
-        KAFKA_BROKERS: config.kafka.brokers.join(','),
-        SCHEMA_REGISTRY_URL: config.registry.url,
-        SIGNUP_TOPIC: config.topics.signups.name,
+        ...envFor(config),
         API_PORT: String(port),
         // Every send waits for the linger, so requests are surely in flight at SIGTERM.
         PRODUCER_LINGER_MS: '400',
         SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-        LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
