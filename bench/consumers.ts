@@ -1,9 +1,9 @@
 // Consumer throughput: a topic pre-filled with UserSignedUp events, read (1) decode-only, as
 // fast as the client and the Avro decoder allow, and (2) through each service's whole
 // handler path (decode + handle + commit), one instance each, on a fresh group.
-// Results: bench/results/consumers-<time>.json and a section appended to docs/BENCHMARKS.md.
+// Results: bench/results/consumers.json (the latest run only) and a section appended to docs/BENCHMARKS.md.
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../src/config.js';
 import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
 import { loadSchemaHistory } from '../src/events/schema-history.js';
@@ -17,6 +17,8 @@ import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../src/registry/schema-id.js';
 import { startService, type ServiceName } from '../src/services/start-service.js';
+import { sleep } from '../test/support/sleep.js';
+import { cpuTicksOfCommand, TICK_US } from './support/proc.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -53,8 +55,7 @@ async function main(): Promise<void> {
   }
   const results = { date: new Date().toISOString(), node: process.version, prefill: fill, decodeOnly, services };
   mkdirSync(`${root}bench/results`, { recursive: true });
-  const stamp = results.date.replace(/[:.]/g, '-');
-  writeFileSync(`${root}bench/results/consumers-${stamp}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${root}bench/results/consumers.json`, `${JSON.stringify(results, null, 2)}\n`);
   const analytics = services.find((s) => s.service === 'analytics');
   const row = (path: string, r: { eventsPerSecond: number; cpuPerEvent: { consumerUs: number; postgresUs: number; javaUs: number } }) =>
     `| ${path} | ${r.eventsPerSecond} | ${r.cpuPerEvent.consumerUs} | ${r.cpuPerEvent.postgresUs} | ${r.cpuPerEvent.javaUs} |`;
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  console.log(`results: bench/results/consumers-${stamp}.json, docs/BENCHMARKS.md`);
+  console.log('results: bench/results/consumers.json, docs/BENCHMARKS.md');
 }
 
 async function prefill(topic: string, count: number) {
@@ -140,7 +141,7 @@ async function handlerRate(service: ServiceName, cfg: typeof config, count: numb
       cpu = cpuMeter();
     }
     if (done >= count) break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
   const seconds = (performance.now() - started) / 1000;
   const cpuPerEvent = cpu!.perEvent(count);
@@ -155,30 +156,14 @@ type CpuMeter = ReturnType<typeof cpuMeter>;
  * registry) between now and perEvent(): where each event's cost goes on a shared machine.
  */
 function cpuMeter() {
-  const TICK_US = 10_000; // USER_HZ is 100 on Linux
-  const ticksOf = (comm: string) => {
-    let ticks = 0;
-    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        if (name !== comm) continue;
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-      } catch {
-        // the process ended between listing and reading
-      }
-    }
-    return ticks;
-  };
   const own = process.cpuUsage();
-  const postgres = ticksOf('postgres');
-  const java = ticksOf('java');
+  const postgres = cpuTicksOfCommand('postgres');
+  const java = cpuTicksOfCommand('java');
   return {
     perEvent(events: number) {
       const used = process.cpuUsage(own);
       const us = (value: number) => Math.round((value / events) * 100) / 100;
-      return { consumerUs: us(used.user + used.system), postgresUs: us((ticksOf('postgres') - postgres) * TICK_US), javaUs: us((ticksOf('java') - java) * TICK_US) };
+      return { consumerUs: us(used.user + used.system), postgresUs: us((cpuTicksOfCommand('postgres') - postgres) * TICK_US), javaUs: us((cpuTicksOfCommand('java') - java) * TICK_US) };
     },
   };
 }

@@ -6,10 +6,10 @@
 // the onboarding topic, recorded the enrolment (onboarding_state.recorded_at). Every time
 // is taken by a server, not by this load generator, whose own event loop lags under load.
 // Also the peak RSS of every process meanwhile.
-// Results: bench/results/end-to-end-<time>.json and a section appended to docs/BENCHMARKS.md.
+// Results: bench/results/end-to-end.json (the latest run only) and a section appended to docs/BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
@@ -19,6 +19,8 @@ import { createLogger } from '../src/logger.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { SERVICE_NAMES } from '../src/services/start-service.js';
+import { sleep } from '../test/support/sleep.js';
+import { cpuTicks, TICK_US, trackPeakRss } from './support/proc.js';
 
 const root = new URL('../', import.meta.url).pathname;
 // Signups per second of each phase: a moderate load, then one near what this machine sustains.
@@ -77,10 +79,9 @@ async function main(): Promise<void> {
     }
     const results = { date: new Date().toISOString(), node: process.version, settings: { seconds: SECONDS, logLevel: 'info', partitions: config.topics.signups.partitions }, phases };
     mkdirSync(`${root}bench/results`, { recursive: true });
-    const stamp = results.date.replace(/[:.]/g, '-');
-    writeFileSync(`${root}bench/results/end-to-end-${stamp}.json`, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(`${root}bench/results/end-to-end.json`, `${JSON.stringify(results, null, 2)}\n`);
     appendFileSync(`${root}docs/BENCHMARKS.md`, markdown(results.date, phases));
-    console.log(`results: bench/results/end-to-end-${stamp}.json, docs/BENCHMARKS.md`);
+    console.log('results: bench/results/end-to-end.json, docs/BENCHMARKS.md');
   } finally {
     for (const t of tracked.values()) t.stop();
     for (const child of processes.values()) child.kill('SIGTERM');
@@ -107,7 +108,7 @@ async function steadyLoad(rate: number, seconds: number): Promise<string[]> {
   for (let i = 0; i < rate * seconds; i++) {
     const due = startedAt + (i * 1000) / rate;
     const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 1) await sleep(wait);
     const name = `e2e${run}_${i}`;
     requests.push(
       fetch(`http://127.0.0.1:${API_PORT}/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `${name}@example.com`, username: name }) }).then(
@@ -156,7 +157,7 @@ async function waitForEffects(users: string[], timeoutMs: number) {
       return { countedAt: times(counted.rows), trackedAt: times(tracked.rows) };
     }
     if (Date.now() > deadline) throw new Error(`effects incomplete after ${timeoutMs} ms: ${counted.rows.length} counted, ${tracked.rows.length} tracked of ${users.length}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
 }
 
@@ -164,38 +165,25 @@ async function waitForHttp(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new Error(`${url} not ready within 60 s`);
 }
 
 /** Peak RSS and CPU share (of one core) of a process from now until stop(). */
 function trackProcess(pid: number) {
-  const ticks = () => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime, in 1/100 s
-  };
-  let peak = 0;
+  const rss = trackPeakRss(pid);
   let startTicks = 0;
   let startedAt = 0;
-  const timer = setInterval(() => {
-    try {
-      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (match) peak = Math.max(peak, Number(match[1]) * 1024);
-    } catch {
-      // the process has exited
-    }
-  }, 200);
   return {
     /** Starts the CPU measurement (after the warm-up). */
     mark: () => {
-      startTicks = ticks();
+      startTicks = cpuTicks(pid);
       startedAt = performance.now();
     },
     /** Peak RSS so far; CPU since mark(). */
-    usage: () => ({ peakRssMb: Math.round(peak / 1024 / 1024), cpuPercent: Math.round(((ticks() - startTicks) * 10 * 100) / (performance.now() - startedAt)) }),
-    stop: () => clearInterval(timer),
+    usage: () => ({ peakRssMb: Math.round(rss.peak() / 1024 / 1024), cpuPercent: Math.round(((cpuTicks(pid) - startTicks) * (TICK_US / 1000) * 100) / (performance.now() - startedAt)) }),
+    stop: () => void rss.stop(),
   };
 }
 

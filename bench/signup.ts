@@ -2,10 +2,10 @@
 // our API, the tutorial baseline (Express + kafkajs + JSON) and the bare-Fastify ceiling at
 // several concurrencies; the raw producer ceiling; one-at-a-time latency; the API's peak RSS.
 // Servers run pinned to CPU 0, this load generator to CPU 1 (scripts/bench does the pinning).
-// Results: bench/results/signup-<time>.json and docs/BENCHMARKS.md.
+// Results: bench/results/signup.json (the latest run only) and docs/BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 import { loadConfig } from '../src/config.js';
@@ -19,6 +19,8 @@ import { AvroEncoder } from '../src/registry/avro-encoder.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../src/registry/schema-id.js';
+import { sleep } from '../test/support/sleep.js';
+import { trackPeakRss } from './support/proc.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const CONCURRENCIES = [1, 16, 64, 256];
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
   const ours = startServer('api', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3101', LOG_LEVEL: 'warn', API_RATE_LIMIT_MAX: '0' });
   const baseline = startServer('baseline', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3102' });
   const bare = startServer('bare-fastify', ['bench/ceilings/bare-fastify.mjs'], { PORT: '3103' });
+  // taskset execs node in place, so the pid is the server's own.
   const peak = trackPeakRss(ours.child.pid!);
   try {
     for (const url of ['http://127.0.0.1:3101/readyz', 'http://127.0.0.1:3102/', 'http://127.0.0.1:3103/']) await waitForHttp(url);
@@ -67,10 +70,9 @@ async function main(): Promise<void> {
     const producerCeiling = await rawProducerCeiling(SECONDS);
     const results = { machine: machine(), settings: { seconds: SECONDS, concurrencies: CONCURRENCIES, apiLogLevel: 'warn', partitions: config.topics.signups.partitions }, rows, lowRate, lowRateLinger5, producerCeiling, apiPeakRssMb: Math.round(peak.stop() / 1024 / 1024) };
     mkdirSync(`${root}bench/results`, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    writeFileSync(`${root}bench/results/signup-${stamp}.json`, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(`${root}bench/results/signup.json`, `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(`${root}docs/BENCHMARKS.md`, markdown(results));
-    console.log(`results: bench/results/signup-${stamp}.json, docs/BENCHMARKS.md`);
+    console.log('results: bench/results/signup.json, docs/BENCHMARKS.md');
   } finally {
     for (const server of [ours, baseline, bare]) server.child.kill('SIGTERM');
   }
@@ -97,7 +99,7 @@ async function waitForHttp(url: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (await fetch(url).then((r) => r.status < 500, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new Error(`${url} did not answer within 30 s`);
 }
@@ -160,24 +162,6 @@ async function rawProducerCeiling(seconds: number) {
   await producer.disconnect();
   return { inFlight, messagesPerSecond: Math.round(times.length / seconds), p50: percentile(times, 50), p99: percentile(times, 99) };
 }
-
-function trackPeakRss(pid: number) {
-  let peak = 0;
-  const timer = setInterval(() => {
-    // taskset execs node in place, so the pid is the server's own.
-    const match = /VmRSS:\s+(\d+) kB/.exec(safeRead(`/proc/${pid}/status`));
-    if (match) peak = Math.max(peak, Number(match[1]) * 1024);
-  }, 200);
-  return { stop: () => (clearInterval(timer), peak) };
-}
-
-const safeRead = (path: string) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-};
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -24,12 +24,12 @@ import { AvroEncoder } from '../src/registry/avro-encoder.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../src/registry/schema-id.js';
+import { sleep } from '../test/support/sleep.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const TRIES = Number(process.env.BENCH_STALL_TRIES ?? 6);
 const RATE = 200; // signups per second
 const SESSION_TIMEOUT_MS = 10_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Round {
   readonly stallMs: number;

@@ -289,6 +289,59 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/**
+ * The inverse of loadConfig: every variable of EnvSchema, set so that loadConfig reads
+ * `config` back (unset ones empty). For processes started with a given config, as the
+ * tests and benchmarks start the API and the services.
+ */
+export function environmentOf(config: Config): { readonly [Variable in keyof Env]-?: string } {
+  const { kafka, registry, topics, api, consumers } = config;
+  const text = (value: string | number | boolean | undefined) => (value === undefined ? '' : String(value));
+  return {
+    KAFKA_BROKERS: kafka.brokers.join(','),
+    KAFKA_CLIENT_ID: kafka.clientId,
+    KAFKA_SECURITY_PROTOCOL: kafka.security.protocol,
+    KAFKA_SASL_MECHANISM: text(kafka.security.sasl?.mechanism),
+    KAFKA_SASL_USERNAME: text(kafka.security.sasl?.username),
+    KAFKA_SASL_PASSWORD: text(kafka.security.sasl?.password),
+    KAFKA_SSL_CA_LOCATION: text(kafka.security.caLocation),
+    SCHEMA_REGISTRY_URL: registry.url,
+    SCHEMA_REGISTRY_USERNAME: text(registry.basicAuth?.username),
+    SCHEMA_REGISTRY_PASSWORD: text(registry.basicAuth?.password),
+    DATABASE_URL: config.database.url,
+    LOG_LEVEL: config.logLevel,
+    SIGNUP_TOPIC: topics.signups.name,
+    SIGNUP_TOPIC_PARTITIONS: text(topics.signups.partitions),
+    TOPIC_REPLICATION_FACTOR: text(topics.replicationFactor),
+    TOPIC_MIN_INSYNC_REPLICAS: text(topics.minInsyncReplicas),
+    PRODUCE_TIMEOUT_MS: text(kafka.produceTimeoutMs),
+    PRODUCER_DELIVERY_TIMEOUT_MS: text(kafka.deliveryTimeoutMs),
+    PRODUCER_LINGER_MS: text(kafka.lingerMs),
+    ONBOARDING_TOPIC: topics.onboarding.name,
+    CONSUMER_GROUP_PREFIX: consumers.groupPrefix,
+    CONSUMER_MAX_ATTEMPTS: text(consumers.retry.maxAttempts),
+    EVENT_RETENTION_MS: text(topics.eventRetentionMs),
+    DLQ_RETENTION_MS: text(topics.deadLetterRetentionMs),
+    CONSUMER_SESSION_TIMEOUT_MS: text(consumers.sessionTimeoutMs),
+    CONSUMER_INITIAL_BACKOFF_MS: text(consumers.retry.initialBackoffMs),
+    CONSUMER_MAX_BACKOFF_MS: text(consumers.retry.maxBackoffMs),
+    CONSUMER_MAX_BATCH_SIZE: text(consumers.maxBatchSize),
+    ANALYTICS_DB_SCHEMA: config.analytics.dbSchema,
+    SMTP_URL: config.mail.smtpUrl,
+    SMTP_REQUIRE_TLS: text(config.mail.requireTls),
+    MAIL_FROM: config.mail.from,
+    INSTANCE_ID: text(config.instanceId),
+    SERVICE_HTTP_PORT: text(config.serviceHttp.port),
+    USER_ID_SECRET: text(api.userIdSecret),
+    API_HOST: api.host,
+    API_PORT: text(api.port),
+    API_BODY_LIMIT_BYTES: text(api.bodyLimitBytes),
+    API_RATE_LIMIT_MAX: text(api.rateLimit?.max ?? 0),
+    API_RATE_LIMIT_WINDOW_MS: text(api.rateLimit?.windowMs),
+    SHUTDOWN_TIMEOUT_MS: text(config.shutdownTimeoutMs),
+  };
+}
+
 /** The API's own requirement: the key user ids are derived with. No default: a made-up key would give every address a new id. */
 export function userIdSecretOf(config: Config): string {
   if (config.api.userIdSecret === undefined) {

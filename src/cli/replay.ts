@@ -3,6 +3,7 @@
 // a rebuild: its tables are cleared and it recounts from the earliest offset (refused when
 // retention has deleted the topic's beginning, unless --force). --wait shows progress until
 // the (re)started service has caught up.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { consumerGroups } from '../events/catalog.js';
 import { createPool } from '../db/pool.js';
 import { createKafka } from '../kafka/client.js';
@@ -74,7 +75,7 @@ try {
       const percent = total === 0n ? 100 : Number((processed * 1000n) / total) / 10;
       process.stdout.write(`  ${processed}/${total} records (${percent}%)\n`);
       if (processed >= total) break;
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await sleep(2000);
     }
     process.stdout.write('caught up\n');
   }

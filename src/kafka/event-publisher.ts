@@ -1,6 +1,7 @@
 // Publishes one kind of Avro event to one topic: serialized with the writer schema this
 // build ships (pinned by its registered id), keyed for per-key ordering, acknowledged by
 // all in-sync replicas before publish() resolves.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { valueSubject } from '../events/subjects.js';
 import type { SchemaVersion } from '../events/schema-history.js';
 import type { Logger } from '../logger.js';
@@ -61,7 +62,7 @@ export class EventPublisher<T> {
       } catch (error) {
         this.lastResolveError = error as Error;
         logger.warn({ subject, err: this.lastResolveError }, 'cannot resolve the writer schema id yet; retrying');
-        await new Promise((resolve) => setTimeout(resolve, this.options.resolveRetryMs ?? 2000));
+        await sleep(this.options.resolveRetryMs ?? 2000);
       }
     }
   }

@@ -4,43 +4,18 @@
 // the source topic see them again, which is safe: every handler is idempotent.
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Config } from '../config.js';
-import { readPartitionToEnd } from '../kafka/partition-reader.js';
 import { DeadLetterHeaders, groupOfDeadLetterTopic } from '../kafka/consumer/dead-letter.js';
 import type { Producer } from '../kafka/producer.js';
+import { readTopicToEnd, type TopicRecord } from '../kafka/topic-reader.js';
 
-export interface DeadLetter {
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: Record<string, string>;
-}
+export type DeadLetter = TopicRecord;
 
 /**
  * Every record in the dead-letter topic, committed ones only: onboarding writes its dead
  * letters in transactions, and an aborted transaction's letters were never dead letters.
  */
 export async function readDeadLetters(kafka: Config['kafka'], admin: KafkaJS.Admin, topic: string, timeoutMs = 30_000): Promise<DeadLetter[]> {
-  return readLetters(kafka, topic, await admin.fetchTopicOffsets(topic), timeoutMs);
-}
-
-type Watermarks = Array<{ readonly partition: number; readonly low: string; readonly high: string }>;
-
-async function readLetters(kafka: Config['kafka'], topic: string, watermarks: Watermarks, timeoutMs: number): Promise<DeadLetter[]> {
-  const partitions = watermarks.filter((w) => BigInt(w.high) > BigInt(w.low)).map((w) => w.partition).sort((a, b) => a - b);
-  const letters: DeadLetter[] = [];
-  for (const partition of partitions) {
-    await readPartitionToEnd(kafka, topic, partition, { readCommitted: true, timeoutMs }, (record) => {
-      letters.push({
-        partition,
-        offset: String(record.offset),
-        key: record.key ? Buffer.from(record.key) : null,
-        value: record.value,
-        headers: Object.fromEntries((record.headers ?? []).flatMap((h) => Object.entries(h)).map(([k, v]) => [k, String(v)])),
-      });
-    });
-  }
-  return letters;
+  return readTopicToEnd(kafka, topic, await admin.fetchTopicOffsets(topic), { readCommitted: true, timeoutMs });
 }
 
 /**
@@ -61,7 +36,7 @@ export class DeadLetterDepth {
     const offsets = watermarks.map((w) => `${w.partition}:${w.low}-${w.high}`).join(',');
     const known = this.counted.get(topic);
     if (known?.offsets === offsets) return known.letters;
-    const letters = (await readLetters(this.kafka, topic, watermarks, 5000)).length;
+    const letters = (await readTopicToEnd(this.kafka, topic, watermarks, { readCommitted: true, timeoutMs: 5000 })).length;
     this.counted.set(topic, { offsets, letters });
     return letters;
   }

@@ -5,13 +5,14 @@
 // restored from an older snapshot. No second email, one enrolment per user, no count twice,
 // nothing lost.
 import { execFile } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerGroups } from '../../src/events/catalog.js';
 import { moveGroup, requireIdleGroup } from '../../src/operations/replay.js';
 import { eventually } from '../support/services.js';
 import { startLoad } from './support/load.js';
-import { check, startSystem, type FaultReport, type SystemUnderTest, expectEffectsOnce } from './support/system.js';
+import { expectNothingLostOrDuplicated } from './support/guarantees.js';
+import { check, startSystem, type SystemUnderTest } from './support/system.js';
+import { sleep } from '../support/sleep.js';
 
 let system: SystemUnderTest;
 const SESSION_TIMEOUT_MS = 8000;
@@ -31,12 +32,6 @@ afterAll(async () => {
   await system?.stop();
 });
 
-
-function expectAllAcknowledgedAndOnce(report: FaultReport, requests: number) {
-  expect(report.created).toBe(requests);
-  expectEffectsOnce(report, { smtpRedeliveries: 0 });
-}
-
 describe('instances frozen and groups replayed under load', () => {
   it('an email and an onboarding instance frozen past the session timeout, then resumed: one email, one enrolment per user', async () => {
     const startedAt = Date.now();
@@ -48,7 +43,7 @@ describe('instances frozen and groups replayed under load', () => {
     for (const proc of frozen) proc.child.kill('SIGCONT');
     const result = await load.done;
     const report = await check(system, `an email and an onboarding instance frozen (SIGSTOP) ${(SESSION_TIMEOUT_MS + 6000) / 1000} s, past the ${SESSION_TIMEOUT_MS / 1000} s session timeout, then resumed`, result, startedAt);
-    expectAllAcknowledgedAndOnce(report, result.requests);
+    expectNothingLostOrDuplicated(report, { everyRequestCreated: result.requests, smtpRedeliveries: 0 });
   });
 
   it('the email and onboarding groups replayed from the beginning while signups flow: nothing sent or enrolled twice', async () => {
@@ -77,7 +72,7 @@ describe('instances frozen and groups replayed under load', () => {
     }
     const result = await load.done;
     const report = await check(system, 'email and onboarding groups replayed from the earliest offset during the load (two instances each)', result, startedAt);
-    expectAllAcknowledgedAndOnce(report, result.requests);
+    expectNothingLostOrDuplicated(report, { everyRequestCreated: result.requests, smtpRedeliveries: 0 });
     expect(system.logs()).toMatch(/user already enrolled; nothing to publish/);
     expect(system.logs()).toMatch(/welcome email already sent; skipping/);
   });
@@ -99,7 +94,7 @@ describe('instances frozen and groups replayed under load', () => {
     system.spawn('analytics', 'analytics');
     const result = await load.done;
     const report = await check(system, 'analytics restarted on its database restored from a snapshot 6 s old (behind Kafka)', result, startedAt);
-    expectAllAcknowledgedAndOnce(report, result.requests);
+    expectNothingLostOrDuplicated(report, { everyRequestCreated: result.requests, smtpRedeliveries: 0 });
   });
 });
 

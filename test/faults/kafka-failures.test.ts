@@ -1,12 +1,13 @@
 // Kafka failing under load, on the three-broker cluster: one broker killed, then the whole
 // cluster stopped and started. Acknowledged signups are never lost, the API always answers
 // (201 or 503 within its bound, never a hang), the consumers carry on by themselves.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stack } from '../support/api.js';
 import { eventually } from '../support/services.js';
 import { startLoad } from './support/load.js';
-import { check, startSystem, type SystemUnderTest, expectEffectsOnce, leaderOfPartition0 } from './support/system.js';
+import { expectNothingLostOrDuplicated } from './support/guarantees.js';
+import { check, startSystem, type SystemUnderTest, leaderOfPartition0 } from './support/system.js';
+import { sleep } from '../support/sleep.js';
 
 let system: SystemUnderTest;
 const PRODUCE_TIMEOUT_MS = 3000;
@@ -34,7 +35,7 @@ describe('Kafka failures under load', () => {
     const result = await load.done;
     const report = await check(system, `kill -9 of the partition leader (broker ${leader})`, result, startedAt);
     expect(report.created).toBeGreaterThan(result.requests / 2);
-    expectEffectsOnce(report);
+    expectNothingLostOrDuplicated(report);
   });
 
   it('a broker frozen (SIGSTOP) 25 s, then resumed: hung requests and transactions are bounded, nothing lost or done twice', async () => {
@@ -51,7 +52,7 @@ describe('Kafka failures under load', () => {
     const result = await load.done;
     const report = await check(system, `broker ${leader} (leader of partition 0) frozen with SIGSTOP for 25 s, then resumed`, result, startedAt);
     expect(report.max503LatencyMs).toBeLessThan(PRODUCE_TIMEOUT_MS + 2500);
-    expectEffectsOnce(report);
+    expectNothingLostOrDuplicated(report);
     const bounded = system.logs().split('\n').filter((l) => l.includes('did not finish within')).length;
     console.log(`transactions given up past their bound while the broker was frozen: ${bounded}`);
   });
@@ -82,6 +83,6 @@ describe('Kafka failures under load', () => {
     expect(report.unavailable).toBeGreaterThan(0);
     // A 503 comes within the produce timeout plus about a second of librdkafka's timer granularity.
     expect(report.max503LatencyMs).toBeLessThan(PRODUCE_TIMEOUT_MS + 2500);
-    expectEffectsOnce(report);
+    expectNothingLostOrDuplicated(report);
   });
 });

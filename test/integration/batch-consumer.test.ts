@@ -18,7 +18,7 @@ import { registeredSchemaId } from '../../src/registry/schema-id.js';
 import { AnalyticsStore, type SignupFacts } from '../../src/services/analytics/store.js';
 import { moveGroup } from '../../src/operations/replay.js';
 import { isolatedConfig } from '../support/api.js';
-import { consumeRecords } from '../support/kafka.js';
+import { readAtLeast } from '../support/topics.js';
 import { eventually } from '../support/services.js';
 
 let config: Config;
@@ -130,7 +130,7 @@ describe('the runtime in batch mode', () => {
     try {
       const good = events.filter((e) => e.userId !== cursed).map((e) => e.userId);
       await eventually(() => good.every((id) => handled.includes(id)), () => `handled ${handled.length} of ${good.length}`);
-      const dead = await consumeRecords(kafka, deadLetterTopic(groupId), 2);
+      const dead = await readAtLeast(config.kafka, deadLetterTopic(groupId), 2);
       expect(dead.map((d) => d.key).sort()).toEqual(['garbage', cursed].sort());
       const cursedLetter = dead.find((d) => d.key === cursed)!;
       expect(cursedLetter.headers[DeadLetterHeaders.attempts]).toBe('3');

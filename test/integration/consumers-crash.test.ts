@@ -8,10 +8,11 @@ import { createPool, type Pool } from '../../src/db/pool.js';
 import { AnalyticsStore } from '../../src/services/analytics/store.js';
 import { OnboardingStateStore } from '../../src/services/onboarding/tracker-store.js';
 import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
-import { consumeRecords } from '../support/kafka.js';
+import { readAtLeast } from '../support/topics.js';
 import { receivedMail } from '../support/mail.js';
 import { buildDist, spawnConsumer, type ChildUnderTest } from '../support/processes.js';
 import { eventually } from '../support/services.js';
+import { sleep } from '../support/sleep.js';
 
 const SIGNUPS = 300;
 const SERVICES = ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const;
@@ -67,7 +68,7 @@ describe('consumers killed with SIGKILL mid-stream', () => {
       emails.push(...batch.map((b) => b.email));
       userIds.push(...batch.map((b) => b.userId));
       // Paced, so that the kills land while the services are busy with the stream.
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       // Twice during the stream, every service is killed hard and started again.
       if (i === 100 || i === 200) {
         for (const name of SERVICES) {
@@ -89,7 +90,7 @@ describe('consumers killed with SIGKILL mid-stream', () => {
     await eventually(async () => (await onboarding.forUsers(userIds)).length === SIGNUPS, async () => `${(await onboarding.forUsers(userIds)).length} of ${SIGNUPS} tracked`, 90_000);
     await eventually(() => new Set(receivedMail(startedAt, ours).map((m) => m.to)).size === SIGNUPS, () => `${new Set(receivedMail(startedAt, ours).map((m) => m.to)).size} of ${SIGNUPS} users emailed`, 90_000);
     // Let any redelivery after the restarts play out before counting effects.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await sleep(3000);
 
     const counts = await analytics.counts();
     expect(counts.total).toBe(SIGNUPS);
@@ -105,7 +106,7 @@ describe('consumers killed with SIGKILL mid-stream', () => {
     expect([...messageIdsPerUser.values()].every((ids) => ids.size === 1)).toBe(true);
     console.log(`crash test: ${SIGNUPS} signups, 8 SIGKILLs, ${mails.length} SMTP deliveries for ${SIGNUPS} distinct welcome emails`);
 
-    const enrolments = await consumeRecords(api.kafka, config.topics.onboarding.name, SIGNUPS, 60_000);
+    const enrolments = await readAtLeast(config.kafka, config.topics.onboarding.name, SIGNUPS, 60_000);
     expect(enrolments).toHaveLength(SIGNUPS);
     expect(new Set(enrolments.map((e) => e.key)).size).toBe(SIGNUPS);
     // Onboarding commits one Kafka transaction per record (about 100/s here), so catching

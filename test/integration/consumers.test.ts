@@ -21,10 +21,10 @@ import { enrolmentFor } from '../../src/services/onboarding/enrolment.js';
 import { normalizeEmail } from '../../src/api/identity.js';
 import type { Config } from '../../src/config.js';
 import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
-import { consumeRecords } from '../support/kafka.js';
-import { readTopic } from '../support/topics.js';
+import { readAtLeast, readTopic } from '../support/topics.js';
 import { receivedMail } from '../support/mail.js';
 import { eventually, startServiceUnderTest, type ServiceUnderTest } from '../support/services.js';
+import { sleep } from '../support/sleep.js';
 
 let config: Config;
 let api: ApiUnderTest;
@@ -121,7 +121,7 @@ describe('a signup flows to every service', () => {
     const states = await onboardingState.forUsers(ids.map((i) => i.userId));
     expect(states.every((s) => s.state === 'started' && s.plan === 'standard')).toBe(true);
 
-    const enrolments = await consumeRecords(api.kafka, config.topics.onboarding.name, 12);
+    const enrolments = await readAtLeast(config.kafka, config.topics.onboarding.name, 12);
     const decode = createValueDeserializer(createRegistryClient(config.registry));
     const first = (await decode.deserialize(config.topics.onboarding.name, enrolments[0]!.value)) as { userId: string; steps: string[] };
     expect(enrolments[0]!.key).toBe(first.userId);
@@ -138,7 +138,7 @@ describe('a signup flows to every service', () => {
     await eventually(() => receivedMail(startedAt, new Set([email])).length >= 1, () => 'the retried signup’s email');
     await eventually(async () => (await analytics.counts()).total === before + 1, async () => `total ${(await analytics.counts()).total}`);
     // Both events are on the topic; give the services time to (not) act on the second.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     expect(receivedMail(startedAt, new Set([email]))).toHaveLength(1);
     expect((await analytics.counts()).total).toBe(before + 1);
   });
@@ -172,13 +172,13 @@ describe('one account per address', () => {
     // Every event of the user is on one partition, behind the first: once the onboarding
     // group has passed the last one, nothing more can come of them.
     await onboardingAtTheEnd('the onboarding group past every repeated signup');
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // email and analytics: time to (not) act again
+    await sleep(1500); // email and analytics: time to (not) act again
 
     const mails = receivedMail(startedAt, new Set([email, ` ${local}@example.net`.trim(), `${local.toUpperCase()}@example.net`]));
     expect(new Set(mails.map((m) => m.messageId))).toEqual(new Set([`<welcome.${userId}@signup-pipeline.invalid>`]));
     expect(mails).toHaveLength(1);
     expect((await analytics.counts()).total).toBe(before + 1);
-    const enrolments = (await readTopic(api.kafka, config.topics.onboarding.name, { readCommitted: true })).filter((r) => r.key === userId);
+    const enrolments = (await readTopic(config.kafka, config.topics.onboarding.name, { readCommitted: true })).filter((r) => r.key === userId);
     expect(enrolments).toHaveLength(1);
     // The first signup on the partition is the one kept: its username.
     const decode = createValueDeserializer(createRegistryClient(config.registry));
@@ -221,7 +221,7 @@ describe('records that cannot be handled', () => {
     const after = await signup(`after-poison-${randomUUID().slice(0, 8)}@example.com`);
 
     for (const group of [consumerGroups(config).email, consumerGroups(config).analytics, consumerGroups(config).onboarding]) {
-      const dead = await consumeRecords(api.kafka, deadLetterTopic(group), 3);
+      const dead = await readAtLeast(config.kafka, deadLetterTopic(group), 3);
       expect(dead.map((d) => d.value.toString('hex')).sort()).toEqual(poison.map((p) => p.toString('hex')).sort());
       for (const record of dead) {
         expect(record.key).toBe('poison-key');
@@ -322,7 +322,7 @@ describe('replays and groups', () => {
   });
 
   it('replaying the onboarding group from the beginning publishes no second enrolment', async () => {
-    const enrolments = async () => (await readTopic(api.kafka, config.topics.onboarding.name, { readCommitted: true })).map((r) => r.key);
+    const enrolments = async () => (await readTopic(config.kafka, config.topics.onboarding.name, { readCommitted: true })).map((r) => r.key);
     const before = await enrolments();
     expect(before.length).toBeGreaterThan(10);
     await services.get('onboarding')!.stop();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { WelcomeEmailLedger } from '../../src/services/email/ledger.js';
 import { stackConfig } from '../support/stack-env.js';
+import { sleep } from '../support/sleep.js';
 
 let pools: Pool[];
 let a: WelcomeEmailLedger;
@@ -36,9 +37,9 @@ describe('WelcomeEmailLedger.sendOnce', () => {
       await gate; // the SMTP call in progress (or the process frozen inside it)
       sends++;
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     const second = b.sendOnce(userId, randomUUID(), messageId, async () => void sends++);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     expect(sends).toBe(0); // the second is waiting on the first's lock
     release();
     expect(await first).toBe('sent');
@@ -51,7 +52,7 @@ describe('WelcomeEmailLedger.sendOnce', () => {
     const impatient = new WelcomeEmailLedger(pools[1]!, { lockWaitMs: 300, holdMs: 60_000 });
     let release!: () => void;
     const holding = a.sendOnce(userId, eventId, messageId, () => new Promise<void>((resolve) => (release = resolve)));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     const started = Date.now();
     await expect(impatient.sendOnce(userId, eventId, messageId, async () => undefined)).rejects.toMatchObject({ name: 'DependencyUnavailableError' });
     expect(Date.now() - started).toBeLessThan(3000);

@@ -36,7 +36,7 @@ describe('Kafka over SASL/SCRAM', () => {
   it('publishes a signup through the authenticated listener', async () => {
     const response = await api.app.inject({ method: 'POST', url: '/signup', headers: { 'content-type': 'application/json' }, payload: { email: 'sasl@example.com', username: 'sasl_user' } });
     expect(response.statusCode).toBe(201);
-    const records = await readTopic(api.kafka, config.topics.signups.name, { readCommitted: false });
+    const records = await readTopic(config.kafka, config.topics.signups.name, { readCommitted: false });
     expect(records.map((r) => r.key)).toEqual([response.json<{ userId: string }>().userId]);
   });
 

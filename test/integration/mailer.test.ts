@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createMailer } from '../../src/services/email/service.js';
 import { receivedMail } from '../support/mail.js';
 import { stackConfig } from '../support/stack-env.js';
+import { sleep } from '../support/sleep.js';
 
 describe('createMailer', () => {
   it('survives its pooled connection timing out while idle, and sends the next email', async () => {
@@ -13,7 +14,7 @@ describe('createMailer', () => {
     const to = `idle-${startedAt}@example.com`;
     try {
       await mailer.sendMail({ from: 'test@example.com', to, subject: 'before the idle timeout', text: '1' });
-      await new Promise((resolve) => setTimeout(resolve, 11_500)); // socketTimeout is 10 s
+      await sleep(11_500); // socketTimeout is 10 s
       await mailer.sendMail({ from: 'test@example.com', to, subject: 'after the idle timeout', text: '2' });
     } finally {
       mailer.close();

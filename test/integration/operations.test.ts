@@ -24,6 +24,7 @@ import { registeredSchemaId } from '../../src/registry/schema-id.js';
 import { isolatedConfig, stack, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
 import { mailDir, receivedMail } from '../support/mail.js';
 import { eventually, startServiceUnderTest, type ServiceUnderTest } from '../support/services.js';
+import { sleep } from '../support/sleep.js';
 
 let config: Config;
 let api: ApiUnderTest;
@@ -144,7 +145,7 @@ describe('mail server failures', () => {
     await republish(producer, deadLetterTopic(group), [letter!]); // an operator's double click
     await producer.disconnect();
     await eventually(() => receivedMail(since, new Set([address])).length === 1, () => 'the re-published email');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await sleep(1000);
     expect(receivedMail(since, new Set([address]))).toHaveLength(1);
   });
 });
@@ -184,7 +185,7 @@ describe('tools on a transactional topic (commit markers take offsets no reader 
       await reader.subscribe({ topics: [topic] });
       void reader.run({ eachMessage: async ({ message }) => void received.push(message.key!.toString()) });
       await eventually(() => received.length === 3, () => `received ${received.join(',')}`);
-      await new Promise((resolve) => setTimeout(resolve, 1000)); // the auto-commit
+      await sleep(1000); // the auto-commit
     } finally {
       await reader.disconnect();
     }

@@ -9,6 +9,7 @@ import { readPartitionToEnd } from '../../src/kafka/partition-reader.js';
 import { createIdempotentProducer, type Producer } from '../../src/kafka/producer.js';
 import { createLogger } from '../../src/logger.js';
 import { stackConfig } from '../support/stack-env.js';
+import { sleep } from '../support/sleep.js';
 
 let config: Config;
 let kafka: Kafka;
@@ -60,7 +61,7 @@ describe('readPartitionToEnd', () => {
     await transaction.send({ topic, messages: [{ key: 'd', value: 'v', partition: 0 }] });
     let finished = false;
     const reading = keysOf(true).finally(() => (finished = true));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     expect(finished).toBe(false);
     await transaction.commit();
     expect(await reading).toEqual(['a', 'b', 'c', 'd']);

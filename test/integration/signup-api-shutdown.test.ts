@@ -1,24 +1,21 @@
 // SIGTERM on the real API process: it stops accepting, answers every request already in
 // flight, flushes the producer and exits 0 within its bound.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
-import { createKafka } from '../../src/kafka/client.js';
-import { createLogger } from '../../src/logger.js';
 import { isolatedConfig } from '../support/api.js';
-import { consumeRecords } from '../support/kafka.js';
+import { buildDist, envFor, root } from '../support/processes.js';
+import { readAtLeast } from '../support/topics.js';
+import { sleep } from '../support/sleep.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 let config: Config;
 
 beforeAll(async () => {
   // The process under test runs the compiled entry point, so compile what is being tested.
-  await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, timeout: 120_000 });
+  await buildDist();
   config = await isolatedConfig();
 });
 
@@ -28,15 +25,11 @@ describe('API process shutdown', () => {
     const child = spawn(process.execPath, ['dist/cli/api.js'], {
       cwd: root,
       env: {
-        ...process.env,
-        KAFKA_BROKERS: config.kafka.brokers.join(','),
-        SCHEMA_REGISTRY_URL: config.registry.url,
-        SIGNUP_TOPIC: config.topics.signups.name,
+        ...envFor(config),
         API_PORT: String(port),
         // Every send waits for the linger, so requests are surely in flight at SIGTERM.
         PRODUCER_LINGER_MS: '400',
         SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-        LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -57,7 +50,7 @@ describe('API process shutdown', () => {
         body: JSON.stringify({ email: `drain${i}@example.com`, username: `drain${i}` }),
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     const signalledAt = Date.now();
     child.kill('SIGTERM');
 
@@ -70,7 +63,7 @@ describe('API process shutdown', () => {
     // Stopped accepting: nothing listens any more.
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
 
-    const records = await consumeRecords(createKafka(config.kafka, createLogger('warn', 'test')), config.topics.signups.name, 20);
+    const records = await readAtLeast(config.kafka, config.topics.signups.name, 20);
     expect(records).toHaveLength(20);
     expect(output).toContain('shutting down');
     expect(output).not.toMatch(/drain\d+@example\.com/);
@@ -92,7 +85,7 @@ async function waitUntilReady(url: string, output: () => string): Promise<void> 
   while (Date.now() < deadline) {
     const status = await fetch(url).then((r) => r.status, () => 0);
     if (status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new Error(`API not ready within 30 s; its output:\n${output()}`);
 }

@@ -11,7 +11,8 @@ import { USER_SIGNED_UP } from '../../src/events/user-signed-up.js';
 import { createRegistryClient, createValueDeserializer } from '../../src/registry/client.js';
 import { logicalTypes } from '../../src/registry/logical-types.js';
 import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
-import { consumeRecords } from '../support/kafka.js';
+import { readAtLeast } from '../support/topics.js';
+import { sleep } from '../support/sleep.js';
 
 const json = { 'content-type': 'application/json' };
 let api: ApiUnderTest;
@@ -128,7 +129,7 @@ describe('POST /signup publishing', () => {
     expect(body.status).toBe('accepted');
     expect(response.headers['x-request-id']).toBe('req-grace-1');
 
-    const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
+    const records = await readAtLeast(api.config.kafka, api.config.topics.signups.name, accepted.length);
     const record = records.find((r) => r.key === body.userId)!;
     expect(record).toBeDefined();
     const event = await createValueDeserializer(createRegistryClient(api.config.registry)).deserialize(api.config.topics.signups.name, record.value);
@@ -148,7 +149,7 @@ describe('POST /signup publishing', () => {
   it('writes the Confluent wire format: magic byte 0, the registered id of the newest schema, the Avro body', async () => {
     const response = await signup({ email: 'wire@example.com', username: 'wire' });
     const { userId, eventId } = response.json<{ userId: string; eventId: string }>();
-    const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
+    const records = await readAtLeast(api.config.kafka, api.config.topics.signups.name, accepted.length);
     const bytes = records.find((r) => r.key === userId)!.value;
 
     const latest = loadSchemaHistory(USER_SIGNED_UP).latest;
@@ -175,7 +176,7 @@ describe('POST /signup publishing', () => {
     expect(other.json<{ userId: string }>().userId).toBe(first.json<{ userId: string }>().userId);
     expect(other.json<{ eventId: string }>().eventId).not.toBe(first.json<{ eventId: string }>().eventId);
 
-    const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
+    const records = await readAtLeast(api.config.kafka, api.config.topics.signups.name, accepted.length);
     const copies = records.filter((r) => r.key === first.json<{ userId: string }>().userId);
     expect(copies).toHaveLength(3);
     expect(new Set(copies.map((c) => c.partition)).size).toBe(1);
@@ -217,7 +218,7 @@ describe('POST /signup publishing', () => {
       Array.from({ length: 24 }, (_, i) => signup({ email: `spread${i}@example.com`, username: `spread${i}` })),
     );
     const ids = users.map((r) => r.json<{ userId: string }>().userId);
-    const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
+    const records = await readAtLeast(api.config.kafka, api.config.topics.signups.name, accepted.length);
     const partitionOf = new Map(records.map((r) => [r.key, r.partition]));
     const javaPartitions = await javaDefaultPartitions(ids, api.config.topics.signups.partitions);
     expect(ids.map((id) => partitionOf.get(id))).toEqual(javaPartitions);
@@ -225,9 +226,9 @@ describe('POST /signup publishing', () => {
   });
 
   it('published exactly one event per 201 and none for any rejected request', async () => {
-    const records = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const again = await consumeRecords(api.kafka, api.config.topics.signups.name, accepted.length);
+    const records = await readAtLeast(api.config.kafka, api.config.topics.signups.name, accepted.length);
+    await sleep(500);
+    const again = await readAtLeast(api.config.kafka, api.config.topics.signups.name, accepted.length);
     expect(records).toHaveLength(accepted.length);
     expect(again).toHaveLength(accepted.length);
     expect(new Set(records.map((r) => r.key))).toEqual(new Set(accepted.map((a) => a.userId)));

@@ -82,7 +82,7 @@ describe('POST /signup under generated input', () => {
     expect(accepted.size).toBeGreaterThan(50); // the valid path was exercised
     expect(statuses.get(400) ?? 0).toBeGreaterThan(1000);
     // Every event on the topic belongs to a 201, and every 201 has its event.
-    const records = await readTopic(api.kafka, config.topics.signups.name, { readCommitted: false });
+    const records = await readTopic(config.kafka, config.topics.signups.name, { readCommitted: false });
     expect(records.length).toBe(accepted.size);
     expect(new Set(records.map((r) => r.key))).toEqual(accepted);
   });

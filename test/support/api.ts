@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logger.js';
 import { createRegistryClient } from '../../src/registry/client.js';
 import { registerSchemas } from '../../src/registry/register-schemas.js';
 import { stackConfig } from './stack-env.js';
+import { sleep } from './sleep.js';
 
 export interface ApiUnderTest extends RunningApi {
   readonly config: Config;
@@ -48,7 +49,7 @@ export async function startApiUnderTest(config: Config): Promise<ApiUnderTest> {
   const deadline = Date.now() + 15_000;
   while (api.publisher.schemaId === undefined) {
     if (Date.now() > deadline) throw new Error(`writer schema not resolved: ${api.publisher.schemaProblem}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   return { ...api, config, kafka: createKafka(config.kafka, createLogger('warn', 'test')), logLines };
 }

@@ -2,7 +2,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Config } from '../../src/config.js';
+import { environmentOf, type Config } from '../../src/config.js';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -11,26 +11,9 @@ export async function buildDist(): Promise<void> {
   await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, timeout: 120_000 });
 }
 
+/** The environment of a child process that loads `config`; it logs at info (tests read its log) and picks a free health port. */
 export function envFor(config: Config): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    KAFKA_BROKERS: config.kafka.brokers.join(','),
-    SCHEMA_REGISTRY_URL: config.registry.url,
-    DATABASE_URL: config.database.url,
-    SIGNUP_TOPIC: config.topics.signups.name,
-    ONBOARDING_TOPIC: config.topics.onboarding.name,
-    CONSUMER_GROUP_PREFIX: config.consumers.groupPrefix,
-    ANALYTICS_DB_SCHEMA: config.analytics.dbSchema,
-    SMTP_URL: config.mail.smtpUrl,
-    LOG_LEVEL: 'info',
-    SERVICE_HTTP_PORT: '0',
-    API_RATE_LIMIT_MAX: String(config.api.rateLimit?.max ?? 0),
-    PRODUCE_TIMEOUT_MS: String(config.kafka.produceTimeoutMs),
-    CONSUMER_MAX_ATTEMPTS: String(config.consumers.retry.maxAttempts),
-    CONSUMER_INITIAL_BACKOFF_MS: String(config.consumers.retry.initialBackoffMs),
-    CONSUMER_MAX_BACKOFF_MS: String(config.consumers.retry.maxBackoffMs),
-    CONSUMER_SESSION_TIMEOUT_MS: String(config.consumers.sessionTimeoutMs),
-  };
+  return { ...process.env, ...environmentOf(config), LOG_LEVEL: 'info', SERVICE_HTTP_PORT: '0' };
 }
 
 export interface ChildUnderTest {

@@ -2,6 +2,7 @@
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService, type ServiceName } from '../../src/services/start-service.js';
+import { sleep } from './sleep.js';
 
 export interface ServiceUnderTest extends RunningService {
   readonly logLines: string[];
@@ -27,7 +28,7 @@ export async function eventually(probe: () => Promise<boolean> | boolean, descri
     } catch (error) {
       lastError = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   const state = await Promise.resolve()
     .then(describe)

@@ -1,69 +1,56 @@
-// Reads a whole topic, from the beginning to its end offsets at the time of the call.
-import { randomUUID } from 'node:crypto';
-import { KafkaJS } from '@confluentinc/kafka-javascript';
-import type { Kafka } from '../../src/kafka/client.js';
+// What really reached a topic, read the way the services read it (src/kafka/topic-reader.ts):
+// every partition to its end, committed records only unless a test asks for all of them.
+import type { Config } from '../../src/config.js';
+import { createKafka } from '../../src/kafka/client.js';
+import { readTopicToEnd } from '../../src/kafka/topic-reader.js';
+import { createLogger } from '../../src/logger.js';
+import { eventually } from './services.js';
 
-export interface TopicRecord {
+export interface RecordOnTopic {
   readonly partition: number;
   readonly offset: string;
   readonly key: string | null;
-  readonly value: Buffer | null;
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
 }
 
-export async function readTopic(kafka: Kafka, topic: string, options: { readCommitted: boolean; emptyOk?: boolean; timeoutMs?: number }): Promise<TopicRecord[]> {
-  const admin = kafka.admin();
+export interface ReadTopicOptions {
+  /** false: aborted transactions' records too. */
+  readonly readCommitted: boolean;
+  /** A topic that does not exist reads as empty. */
+  readonly emptyOk?: boolean;
+  /** Bound on each partition's read. */
+  readonly timeoutMs?: number;
+}
+
+/** Every record on the topic now, by partition and offset. */
+export async function readTopic(kafka: Config['kafka'], topic: string, options: ReadTopicOptions): Promise<RecordOnTopic[]> {
+  const admin = createKafka(kafka, createLogger('silent', 'test')).admin();
   await admin.connect();
-  let ends: Map<number, bigint>;
+  let watermarks;
   try {
-    // With read_committed the end is the last stable offset; commit markers occupy offsets too,
-    // so the reader is done when its position passes the end, not when it has N records.
-    const isolationLevel = options.readCommitted ? KafkaJS.IsolationLevel.READ_COMMITTED : KafkaJS.IsolationLevel.READ_UNCOMMITTED;
-    ends = new Map((await admin.fetchTopicOffsets(topic, { isolationLevel })).map((p) => [p.partition, BigInt(p.high)]));
+    watermarks = await admin.fetchTopicOffsets(topic);
   } catch (error) {
     if (options.emptyOk) return [];
     throw error;
   } finally {
     await admin.disconnect();
   }
-  const pending = new Set([...ends].filter(([, end]) => end > 0n).map(([partition]) => partition));
-  const records: TopicRecord[] = [];
-  if (pending.size === 0) return records;
-  const consumer = kafka.consumer({ kafkaJS: { groupId: `fault-checker-${randomUUID()}`, fromBeginning: true, autoCommit: false, readUncommitted: !options.readCommitted } });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic] });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${records.length} records of ${topic}; partitions ${[...pending].join(', ')} not finished`)), options.timeoutMs ?? 60_000);
-      // A read_committed reader cannot tell where a partition ends when it ends in aborted
-      // records (a killed transactional producer): it is done once nothing arrives for 3 s
-      // after a first record (the group join before it can take longer).
-      let idle: NodeJS.Timeout | undefined;
-      const quiet = () => {
-        clearTimeout(idle);
-        idle = setTimeout(() => {
-          clearTimeout(timer);
-          resolve();
-        }, 3000);
-      };
-      void consumer.run({
-        eachMessage: async ({ partition, message }: KafkaJS.EachMessagePayload) => {
-          records.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value });
-          if (options.readCommitted) quiet();
-          // On a transactional topic the last offset is the last transaction's commit marker,
-          // which a read_committed reader never receives.
-          const next = BigInt(message.offset) + 1n;
-          const end = ends.get(partition)!;
-          if (next >= end || (options.readCommitted && next >= end - 1n)) pending.delete(partition);
-          if (pending.size === 0) {
-            clearTimeout(timer);
-            clearTimeout(idle);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+  const records = await readTopicToEnd(kafka, topic, watermarks, { readCommitted: options.readCommitted, timeoutMs: options.timeoutMs ?? 60_000 });
+  return records.map((r) => {
+    // The test topics hold no tombstones: a record without a value is a bug worth failing on.
+    if (r.value === null) throw new Error(`${topic}/${r.partition}@${r.offset} has no value`);
+    return { ...r, key: r.key?.toString() ?? null, value: r.value };
+  });
+}
+
+/** Every committed record on the topic, once it holds at least `count` (records still on their way). */
+export async function readAtLeast(kafka: Config['kafka'], topic: string, count: number, timeoutMs = 30_000): Promise<RecordOnTopic[]> {
+  let records: RecordOnTopic[] = [];
+  await eventually(
+    async () => (records = await readTopic(kafka, topic, { readCommitted: true, timeoutMs })).length >= count,
+    () => `${records.length} of ${count} records on ${topic}`,
+    timeoutMs,
+  );
   return records;
 }

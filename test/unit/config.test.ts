@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, hideUrlPassword, loadConfig, userIdSecretOf } from '../../src/config.js';
+import { ConfigError, EnvSchema, environmentOf, hideUrlPassword, loadConfig, userIdSecretOf } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('defaults to the local stack addresses', () => {
@@ -42,6 +42,61 @@ describe('loadConfig', () => {
   it('never shows a password from a bad URL', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://app:s3cret@db/x' })).toThrow(/mysql:\/\/app:\*\*\*@db\/x/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://app:s3cret@db/x' })).not.toThrow(/s3cret/);
+  });
+});
+
+describe('environmentOf', () => {
+  // Every variable away from its default, so that a variable left out would show.
+  const config = loadConfig({
+    KAFKA_BROKERS: 'k1:9093,k2:9093',
+    KAFKA_CLIENT_ID: 'other-client',
+    KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+    KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+    KAFKA_SASL_USERNAME: 'user',
+    KAFKA_SASL_PASSWORD: 'password',
+    SCHEMA_REGISTRY_URL: 'https://registry.example/apis/ccompat/v7/',
+    SCHEMA_REGISTRY_USERNAME: 'registry-user',
+    SCHEMA_REGISTRY_PASSWORD: 'registry-password',
+    DATABASE_URL: 'postgres://app@db.example:5433/other',
+    LOG_LEVEL: 'debug',
+    SIGNUP_TOPIC: 'signups-x',
+    SIGNUP_TOPIC_PARTITIONS: '3',
+    TOPIC_REPLICATION_FACTOR: '3',
+    TOPIC_MIN_INSYNC_REPLICAS: '2',
+    PRODUCE_TIMEOUT_MS: '3000',
+    PRODUCER_DELIVERY_TIMEOUT_MS: '60000',
+    PRODUCER_LINGER_MS: '5',
+    ONBOARDING_TOPIC: 'onboarding-x',
+    CONSUMER_GROUP_PREFIX: 'x.',
+    CONSUMER_MAX_ATTEMPTS: '3',
+    EVENT_RETENTION_MS: '86400000',
+    DLQ_RETENTION_MS: '172800000',
+    CONSUMER_SESSION_TIMEOUT_MS: '8000',
+    CONSUMER_INITIAL_BACKOFF_MS: '200',
+    CONSUMER_MAX_BACKOFF_MS: '2000',
+    CONSUMER_MAX_BATCH_SIZE: '50',
+    ANALYTICS_DB_SCHEMA: 'analytics_x',
+    SMTP_URL: 'smtps://mail.example:465',
+    SMTP_REQUIRE_TLS: 'true',
+    MAIL_FROM: 'X <x@example.com>',
+    INSTANCE_ID: 'onboarding-1',
+    SERVICE_HTTP_PORT: '9200',
+    USER_ID_SECRET: 'k'.repeat(32),
+    API_HOST: '0.0.0.0',
+    API_PORT: '3100',
+    API_BODY_LIMIT_BYTES: '8192',
+    API_RATE_LIMIT_MAX: '10',
+    API_RATE_LIMIT_WINDOW_MS: '30000',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+  });
+
+  it('sets every variable of the schema', () => {
+    expect(Object.keys(environmentOf(config)).sort()).toEqual(Object.keys(EnvSchema.properties).sort());
+  });
+
+  it('loads back into the same config, set or defaulted', () => {
+    expect(loadConfig(environmentOf(config))).toEqual(config);
+    expect(loadConfig(environmentOf(loadConfig({})))).toEqual(loadConfig({}));
   });
 });
 

@@ -1,6 +1,7 @@
 // What happens on an assignment or a revocation. State kept per partition is reset; a
 // service that keeps its offsets with its effects starts each newly assigned partition
 // where its own store says, and waits for the store rather than start anywhere else.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../logger.js';
 import type { ConsumerService } from './service.js';
 
@@ -59,7 +60,7 @@ async function storedOffsetsWhenAvailable<T>(
     } catch (error) {
       const delayMs = retryDelayMs(attempt);
       logger.warn({ err: error, attempt, retryInMs: delayMs }, 'cannot read the stored positions; the assignment waits for them');
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await sleep(delayMs);
     }
   }
   return undefined;

@@ -6,6 +6,7 @@
 // cap on each person's retrying.
 import { randomUUID } from 'node:crypto';
 import type { LoadResult, RunningLoad } from './load.js';
+import { sleep } from '../../support/sleep.js';
 
 export interface ClientLoadOptions {
   /** API instances; a person's retries go round them. */
@@ -45,8 +46,6 @@ export interface ClientLoadResult extends LoadResult {
 export interface RunningClientLoad extends Omit<RunningLoad, 'done'> {
   readonly done: Promise<ClientLoadResult>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function startClientLoad(options: ClientLoadOptions): RunningClientLoad {
   const run = randomUUID().slice(0, 8);

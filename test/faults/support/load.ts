@@ -2,6 +2,7 @@
 // number of requests and on the time, and a timeout on every request, so that a hang shows
 // up as a counted timeout instead of a stuck test. Traffic goes to 127.0.0.1 only.
 import { randomUUID } from 'node:crypto';
+import { sleep } from '../../support/sleep.js';
 
 export interface LoadOptions {
   readonly port: number;
@@ -73,7 +74,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
       const due = startedAt + (i * 1000) / options.ratePerSecond;
       if (due - startedAt > options.maxSeconds * 1000) break;
       const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) await sleep(wait);
       inFlight.push(one(i));
     }
     await Promise.all(inFlight);
