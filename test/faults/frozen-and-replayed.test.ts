@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumerGroups } from '../../src/events/catalog.js';
+import { consumerGroups } from '../../src/services/catalog.js';
 import { moveGroup, requireIdleGroup } from '../../src/operations/replay.js';
 import { eventually } from '../support/services.js';
 import { startLoad } from './support/load.js';
