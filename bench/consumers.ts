@@ -16,7 +16,8 @@ import { AvroEncoder } from '../src/registry/avro-encoder.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../src/registry/schema-id.js';
-import { startService, type ServiceName } from '../src/services/start-service.js';
+import type { ServiceName } from '../src/services/catalog.js';
+import { startService } from '../src/services/start-service.js';
 import { sleep } from '../test/support/sleep.js';
 import { cpuTicksOfCommand, TICK_US } from './support/proc.js';
 

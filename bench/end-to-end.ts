@@ -18,7 +18,7 @@ import { createKafka } from '../src/kafka/client.js';
 import { createLogger } from '../src/logger.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
-import { SERVICE_NAMES } from '../src/services/start-service.js';
+import { SERVICE_NAMES } from '../src/services/catalog.js';
 import { sleep } from '../test/support/sleep.js';
 import { cpuTicks, TICK_US, trackPeakRss } from './support/proc.js';
 

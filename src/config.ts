@@ -20,7 +20,7 @@ export const EnvSchema = Type.Object({
     pattern: hostPortList,
     description: 'comma-separated host:port list of bootstrap brokers',
   }),
-  KAFKA_CLIENT_ID: Type.String({ default: 'signup-pipeline', minLength: 1 }),
+  KAFKA_CLIENT_ID: Type.String({ default: 'signup-pipeline', minLength: 1, description: 'the Kafka client id; a consumer service appends -<service name>' }),
   KAFKA_SECURITY_PROTOCOL: Type.Union([Type.Literal('PLAINTEXT'), Type.Literal('SSL'), Type.Literal('SASL_PLAINTEXT'), Type.Literal('SASL_SSL')], {
     default: 'PLAINTEXT',
     description: 'PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL',
@@ -80,7 +80,7 @@ export const EnvSchema = Type.Object({
   CONSUMER_GROUP_PREFIX: Type.String({
     default: 'signup-pipeline.',
     pattern: '^[A-Za-z0-9._-]*$',
-    description: 'prefix of every consumer group id (email, analytics, onboarding, onboarding-tracker)',
+    description: 'prefix of every consumer group id (the prefix, then the service name from src/services/catalog.ts)',
   }),
   CONSUMER_MAX_ATTEMPTS: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
   EVENT_RETENTION_MS: Type.Integer({
@@ -134,7 +134,7 @@ export const EnvSchema = Type.Object({
     Type.Integer({
       minimum: 0,
       maximum: 65535,
-      description: "the consumer service's health and metrics port (default: email 9101, analytics 9102, onboarding 9103, onboarding-tracker 9104; 0 picks a free one)",
+      description: "the consumer service's health and metrics port (default: the service's port in src/services/catalog.ts; 0 picks a free one)",
     }),
   ),
 

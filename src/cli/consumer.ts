@@ -3,18 +3,19 @@
 // the group, exit 0 within SHUTDOWN_TIMEOUT_MS.
 import closeWithGrace from 'close-with-grace';
 import { createLogger } from '../logger.js';
-import { DEFAULT_SERVICE_PORTS, startHealthServer } from '../services/health-server.js';
-import { SERVICE_NAMES, startService, type RunningService, type ServiceName } from '../services/start-service.js';
+import { isServiceName, SERVICE_NAMES, serviceDefinition } from '../services/catalog.js';
+import { startHealthServer } from '../services/health-server.js';
+import { startService, type RunningService } from '../services/start-service.js';
 import { loadConfigOrExit } from './load-config.js';
 
 const name = process.argv[2];
-if (!SERVICE_NAMES.includes(name as ServiceName)) {
+if (!isServiceName(name)) {
   process.stderr.write(`usage: consumer <${SERVICE_NAMES.join('|')}>\n`);
   process.exit(2);
 }
 
 const config = loadConfigOrExit();
-const logger = createLogger(config.logLevel, name!);
+const logger = createLogger(config.logLevel, name);
 const startedAt = Date.now();
 let service: RunningService | undefined;
 let health: Awaited<ReturnType<typeof startHealthServer>> | undefined;
@@ -28,13 +29,13 @@ closeWithGrace({ delay: config.shutdownTimeoutMs, logger: { error: (m: unknown) 
   logger.flush();
 });
 
-service = await startService(name as ServiceName, config, logger);
+service = await startService(name, config, logger);
 health = await startHealthServer({
   consumer: service.consumer,
   registry: service.metrics,
   logger,
   host: config.serviceHttp.host,
-  port: config.serviceHttp.port ?? DEFAULT_SERVICE_PORTS[name as ServiceName],
+  port: config.serviceHttp.port ?? serviceDefinition(name).httpPort,
   startedAt,
   extraRoutes: service.httpRoutes,
 });

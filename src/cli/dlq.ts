@@ -2,24 +2,23 @@
 //   dlq list <service>                       every dead letter with its error headers
 //   dlq republish <service> <partition:offset>… | --all
 // Re-published records go back to their source topic; every consumer of it is idempotent.
-import { consumerGroups } from '../events/catalog.js';
 import { createKafka } from '../kafka/client.js';
 import { DeadLetterHeaders, deadLetterTopic } from '../kafka/consumer/dead-letter.js';
 import { createIdempotentProducer } from '../kafka/producer.js';
 import { createLogger } from '../logger.js';
 import { readDeadLetters, republish } from '../operations/dead-letters.js';
-import { SERVICE_NAMES, type ServiceName } from '../services/start-service.js';
+import { consumerGroups, isServiceName, SERVICE_NAMES } from '../services/catalog.js';
 import { loadConfigOrExit } from './load-config.js';
 
 const [command, service, ...selection] = process.argv.slice(2);
-if (!['list', 'republish'].includes(command ?? '') || !SERVICE_NAMES.includes(service as ServiceName) || (command === 'republish' && selection.length === 0)) {
+if (!['list', 'republish'].includes(command ?? '') || !isServiceName(service) || (command === 'republish' && selection.length === 0)) {
   process.stderr.write(`usage: dlq list <${SERVICE_NAMES.join('|')}>\n       dlq republish <service> <partition:offset>… | --all\n`);
   process.exit(2);
 }
 
 const config = loadConfigOrExit();
 const kafka = createKafka(config.kafka, createLogger('warn', 'dlq'));
-const group = consumerGroups(config)[service as ServiceName];
+const group = consumerGroups(config)[service];
 const topic = deadLetterTopic(group);
 const admin = kafka.admin();
 await admin.connect();

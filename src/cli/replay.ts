@@ -4,18 +4,17 @@
 // retention has deleted the topic's beginning, unless --force). --wait shows progress until
 // the (re)started service has caught up.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { consumerGroups } from '../events/catalog.js';
 import { createPool } from '../db/pool.js';
 import { createKafka } from '../kafka/client.js';
 import { createLogger } from '../logger.js';
 import { groupProgress, moveGroup, parseReplayTarget, ReplayRefusedError, requireIdleGroup } from '../operations/replay.js';
 import { AnalyticsStore } from '../services/analytics/store.js';
-import { SERVICE_NAMES, type ServiceName } from '../services/start-service.js';
+import { consumerGroups, isServiceName, SERVICE_NAMES, serviceDefinition } from '../services/catalog.js';
 import { loadConfigOrExit } from './load-config.js';
 
 const [service, ...rest] = process.argv.slice(2);
 const usage = `usage: replay <${SERVICE_NAMES.join('|')}> [--to earliest|<ISO timestamp>|partition:offset[,…]] [--wait] [--force]\n`;
-if (!SERVICE_NAMES.includes(service as ServiceName)) {
+if (!isServiceName(service)) {
   process.stderr.write(usage);
   process.exit(2);
 }
@@ -27,8 +26,9 @@ const config = loadConfigOrExit();
 const logger = createLogger('warn', 'replay');
 const kafka = createKafka(config.kafka, logger);
 const admin = kafka.admin();
-const group = consumerGroups(config)[service as ServiceName];
-const topic = service === 'onboarding-tracker' ? config.topics.onboarding.name : config.topics.signups.name;
+const group = consumerGroups(config)[service];
+const { input } = serviceDefinition(service);
+const topic = input.topic(config.topics);
 
 await admin.connect();
 try {
@@ -71,7 +71,7 @@ try {
   );
   if (wait) {
     for (;;) {
-      const { processed, total } = await groupProgress(admin, config.kafka, group, topic, positions, { readCommitted: topic === config.topics.onboarding.name });
+      const { processed, total } = await groupProgress(admin, config.kafka, group, topic, positions, { readCommitted: input.transactional });
       const percent = total === 0n ? 100 : Number((processed * 1000n) / total) / 10;
       process.stdout.write(`  ${processed}/${total} records (${percent}%)\n`);
       if (processed >= total) break;

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { USER_REGISTERED_FOR_ONBOARDING } from './user-registered-for-onboarding.js';
 import { USER_SIGNED_UP } from './user-signed-up.js';
 import { deadLetterTopic } from '../kafka/consumer/dead-letter.js';
+import { consumerGroups } from '../services/catalog.js';
 
 export interface TopicSpec {
   readonly name: string;
@@ -53,18 +54,7 @@ export function eventCatalog(config: Config): EventContract[] {
   ];
 }
 
-/** The consumer group of each service, keyed by service name: a separate processing path each. */
-export function consumerGroups(config: Config) {
-  const prefix = config.consumers.groupPrefix;
-  return {
-    email: `${prefix}email`,
-    analytics: `${prefix}analytics`,
-    onboarding: `${prefix}onboarding`,
-    'onboarding-tracker': `${prefix}onboarding-tracker`,
-  } as const;
-}
-
-/** Every topic the system needs: the event topics and one dead-letter topic per group. */
+/** Every topic the system needs: the event topics and one dead-letter topic per service's group. */
 export function topicCatalog(config: Config): TopicSpec[] {
   const dlqs = Object.values(consumerGroups(config)).map((group) => ({
     name: deadLetterTopic(group),

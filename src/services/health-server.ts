@@ -8,8 +8,6 @@ import type { Logger } from '../logger.js';
 /** librdkafka reports statistics every interval; three missed reports mean it is stuck. */
 const STALE_AFTER_MS = 3 * KAFKA_STATS_INTERVAL_MS;
 
-export const DEFAULT_SERVICE_PORTS = { email: 9101, analytics: 9102, onboarding: 9103, 'onboarding-tracker': 9104 } as const;
-
 export async function startHealthServer(options: {
   readonly consumer: RunningConsumer;
   readonly registry: Registry;

@@ -8,7 +8,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumerGroups } from '../../src/events/catalog.js';
+import { consumerGroups } from '../../src/services/catalog.js';
 import { deadLetterMessage, deadLetterTopic } from '../../src/kafka/consumer/dead-letter.js';
 import { createIdempotentProducer } from '../../src/kafka/producer.js';
 import { readDeadLetters, republish } from '../../src/operations/dead-letters.js';

@@ -6,7 +6,7 @@
 // nothing lost.
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumerGroups } from '../../src/events/catalog.js';
+import { consumerGroups } from '../../src/services/catalog.js';
 import { moveGroup, requireIdleGroup } from '../../src/operations/replay.js';
 import { eventually } from '../support/services.js';
 import { startLoad } from './support/load.js';

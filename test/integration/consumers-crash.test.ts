@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { AnalyticsStore } from '../../src/services/analytics/store.js';
+import { SERVICE_NAMES } from '../../src/services/catalog.js';
 import { OnboardingStateStore } from '../../src/services/onboarding/tracker-store.js';
 import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../support/api.js';
 import { readAtLeast } from '../support/topics.js';
@@ -15,7 +16,6 @@ import { eventually } from '../support/services.js';
 import { sleep } from '../support/sleep.js';
 
 const SIGNUPS = 300;
-const SERVICES = ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const;
 let config: Config;
 let api: ApiUnderTest;
 let pool: Pool;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   config = await isolatedConfig();
   api = await startApiUnderTest(config);
   pool = createPool(config.database.url);
-  for (const name of SERVICES) running.set(name, spawnConsumer(name, config));
+  for (const name of SERVICE_NAMES) running.set(name, spawnConsumer(name, config));
   await eventually(
     () => [...running.values()].every((p) => p.output().includes('consumer running')),
     () => [...running.values()].map((p) => p.output().slice(-500)).join('\n---\n'),
@@ -71,7 +71,7 @@ describe('consumers killed with SIGKILL mid-stream', () => {
       await sleep(100);
       // Twice during the stream, every service is killed hard and started again.
       if (i === 100 || i === 200) {
-        for (const name of SERVICES) {
+        for (const name of SERVICE_NAMES) {
           const proc = running.get(name)!;
           proc.child.kill('SIGKILL');
           await proc.exited;

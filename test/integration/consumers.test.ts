@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import { consumerGroups, eventCatalog, topicCatalog } from '../../src/events/catalog.js';
+import { eventCatalog, topicCatalog } from '../../src/events/catalog.js';
+import { consumerGroups, SERVICE_NAMES, type ServiceName } from '../../src/services/catalog.js';
 import { registerSchemas } from '../../src/registry/register-schemas.js';
 import { loadSchemaHistory } from '../../src/events/schema-history.js';
 import { valueSubject } from '../../src/events/subjects.js';
@@ -78,7 +79,7 @@ beforeAll(async () => {
   pool = createPool(config.database.url);
   analytics = new AnalyticsStore(pool, config.analytics.dbSchema);
   onboardingState = new OnboardingStateStore(pool);
-  for (const name of ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const) {
+  for (const name of SERVICE_NAMES) {
     services.set(name, await start(name));
   }
 });
@@ -193,13 +194,14 @@ describe('trace context', () => {
     const { userId } = await signup(email, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
     const linesWith = (lines: readonly string[], msg: string) =>
       lines.map((l) => JSON.parse(l) as { msg: string; traceparent?: string; userId?: string }).filter((l) => l.msg === msg && l.traceparent?.includes(traceId));
-    const steps: Array<[string, string]> = [
-      ['email', 'welcome email sent'],
-      ['analytics', 'signup counted'],
-      ['onboarding', 'enrolling user in onboarding'],
-      ['onboarding-tracker', 'onboarding state recorded'],
-    ];
-    for (const [service, msg] of steps) {
+    // Keyed by every service in the catalog: a new one does not type-check without its step.
+    const steps: Record<ServiceName, string> = {
+      email: 'welcome email sent',
+      analytics: 'signup counted',
+      onboarding: 'enrolling user in onboarding',
+      'onboarding-tracker': 'onboarding state recorded',
+    };
+    for (const [service, msg] of Object.entries(steps)) {
       await eventually(() => linesWith(services.get(service)!.logLines, msg).length > 0, () => `${service}: "${msg}" with trace ${traceId}`);
       expect(linesWith(services.get(service)!.logLines, msg)[0]!.userId).toBe(userId);
     }

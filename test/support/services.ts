@@ -1,7 +1,8 @@
 // Runs consumer services in the test process, on the test's own topics and groups.
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { startService, type RunningService, type ServiceName } from '../../src/services/start-service.js';
+import type { ServiceName } from '../../src/services/catalog.js';
+import { startService, type RunningService } from '../../src/services/start-service.js';
 import { sleep } from './sleep.js';
 
 export interface ServiceUnderTest extends RunningService {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EnvSchema, loadConfig } from '../../src/config.js';
-import { DEFAULT_SERVICE_PORTS } from '../../src/services/health-server.js';
+import { SERVICE_CATALOG, SERVICE_NAMES } from '../../src/services/catalog.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 interface Service {
@@ -20,7 +20,7 @@ interface Service {
 }
 const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
-const appServices = ['register-schemas', 'api', 'email', 'analytics', 'onboarding', 'onboarding-tracker'];
+const appServices = ['register-schemas', 'api', ...SERVICE_NAMES];
 
 describe('docker-compose.yml', () => {
   it('runs the infrastructure from images and every app process from the Dockerfile', () => {
@@ -35,7 +35,12 @@ describe('docker-compose.yml', () => {
       const entry = services[name]!.command!.find((part) => part.startsWith('dist/cli/'))!;
       expect(existsSync(`${root}${entry.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')}`), `${name}: ${entry}`).toBe(true);
     }
-    for (const consumer of Object.keys(DEFAULT_SERVICE_PORTS)) expect(services[consumer]!.command!.at(-1)).toBe(consumer);
+  });
+
+  it('runs one container per service in the catalog, and no consumer the catalog does not know', () => {
+    const consumers = Object.entries(services).filter(([, service]) => service.command?.includes('dist/cli/consumer.js'));
+    expect(consumers.map(([name]) => name).sort()).toEqual([...SERVICE_NAMES].sort());
+    for (const [name, service] of consumers) expect(service.command!.at(-1), name).toBe(name);
   });
 
   it("gives every app process an environment the app's config schema accepts", () => {
@@ -51,9 +56,9 @@ describe('docker-compose.yml', () => {
 
   it('publishes the ports the processes listen on, and health-checks each long-running one', () => {
     expect(services.api!.ports).toEqual([`${loadConfig({}).api.port}:${loadConfig({}).api.port}`]);
-    for (const [consumer, port] of Object.entries(DEFAULT_SERVICE_PORTS)) {
-      expect(services[consumer]!.ports).toEqual([`${port}:${port}`]);
-      expect(services[consumer]!.healthcheck!.test.join(' ')).toContain(`127.0.0.1:${port}/healthz`);
+    for (const { name, httpPort } of SERVICE_CATALOG) {
+      expect(services[name]!.ports, name).toEqual([`${httpPort}:${httpPort}`]);
+      expect(services[name]!.healthcheck!.test.join(' '), name).toContain(`127.0.0.1:${httpPort}/healthz`);
     }
     expect(services.api!.healthcheck!.test.join(' ')).toContain('/readyz');
   });

@@ -28,10 +28,6 @@ export function onboardingService(options: OnboardingServiceOptions): ConsumerSe
     groupId: options.groupId,
     topic: options.inputTopic,
     readerSchema: options.readerSchema,
-    // Reading the input read_committed makes the committed-offset fetch wait for a previous
-    // owner's pending transactional offsets (KIP-447): a new owner starts after the old
-    // owner's outcome, never at an offset the old owner is still committing past.
-    readCommitted: true,
     resetPartitionState: (partitions) => options.enrolledUsers.forget(partitions),
     async handle(signup, { partition, headers, logger }) {
       const enrolled = await options.enrolledUsers.of(partition);

@@ -1,6 +1,6 @@
-// onboarding tracker: reads user-registered-for-onboarding with isolation.level =
-// read_committed (only enrolments whose transaction committed) and records each user's
-// onboarding state.
+// onboarding tracker: reads user-registered-for-onboarding read_committed (its catalog
+// entry: only enrolments whose transaction committed) and records each user's onboarding
+// state.
 import type { UserRegisteredForOnboarding } from '../../events/user-registered-for-onboarding.js';
 import type { ConsumerService } from '../../kafka/consumer/service.js';
 import type { OnboardingStateStore } from './tracker-store.js';
@@ -18,7 +18,6 @@ export function onboardingTracker(options: OnboardingTrackerOptions): ConsumerSe
     groupId: options.groupId,
     topic: options.topic,
     readerSchema: options.readerSchema,
-    readCommitted: true,
     async handle(enrolment, { logger }) {
       const outcome = await options.store.recordStarted(enrolment);
       logger.info({ userId: enrolment.userId, outcome }, 'onboarding state recorded');

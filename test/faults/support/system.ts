@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../../src/config.js';
 import { createPool, type Pool } from '../../../src/db/pool.js';
-import { consumerGroups } from '../../../src/events/catalog.js';
+import { consumerGroups, SERVICE_NAMES, type ServiceName } from '../../../src/services/catalog.js';
 import { deadLetterTopic } from '../../../src/kafka/consumer/dead-letter.js';
 import { AnalyticsStore } from '../../../src/services/analytics/store.js';
 import { isolatedConfig, startApiUnderTest, type ApiUnderTest } from '../../support/api.js';
@@ -18,8 +18,8 @@ import { readTopic } from '../../support/topics.js';
 import type { ClientLoadResult } from './clients.js';
 import type { LoadResult } from './load.js';
 
-export const SERVICES = ['email', 'analytics', 'onboarding', 'onboarding-tracker'] as const;
-export type Service = (typeof SERVICES)[number];
+export const SERVICES = SERVICE_NAMES;
+export type Service = ServiceName;
 
 export interface SystemUnderTest {
   readonly config: Config;

@@ -1,0 +1,27 @@
+// The analytics service on the shared clients: its counts in PostgreSQL, and the live
+// dashboard on the service's HTTP listener.
+import { createPool } from '../../db/pool.js';
+import { lagSources } from '../catalog.js';
+import type { ServiceWiring } from '../wiring.js';
+import { dashboardData, dashboardRoutes } from './dashboard/routes.js';
+import { analyticsService } from './service.js';
+import { AnalyticsStore } from './store.js';
+
+// Partition batches in flight at once in one process; measured by scripts/bench (docs/BENCHMARKS.md).
+const ANALYTICS_PARTITIONS_CONCURRENTLY = 3;
+
+export const wireAnalytics: ServiceWiring = async ({ config, admin, groupId, topic, readerSchema, deadLetters, onStop }) => {
+  const pool = createPool(config.database.url);
+  onStop(() => pool.end());
+  const store = new AnalyticsStore(pool, config.analytics.dbSchema);
+  await store.init();
+  const sources = lagSources(config);
+  return {
+    service: analyticsService({ groupId, topic, readerSchema, store }),
+    // While one partition's batch is in the database, the next one is decoded.
+    runtime: { partitionsConsumedConcurrently: ANALYTICS_PARTITIONS_CONCURRENTLY },
+    httpRoutes: async (app) => {
+      await app.register(dashboardRoutes, { data: () => dashboardData(store, admin, config.kafka, sources, deadLetters) });
+    },
+  };
+};
