@@ -11,6 +11,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/lib/copy-migrations.mjs ./scripts/lib/
 RUN npm run build
 
 # --- production dependencies only --------------------------------------------------------

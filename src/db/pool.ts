@@ -1,5 +1,5 @@
-// PostgreSQL access shared by the services: one pool per process, transactions, schema
-// set-up, and the translation of "the database cannot serve us now" (down, read-only after
+// PostgreSQL access shared by the services: one pool per process, transactions, and the
+// translation of "the database cannot serve us now" (down, read-only after
 // a failover, timing out, out of resources) into the consumer runtime's
 // DependencyUnavailableError (retry until it returns, never dead-letter).
 import pg from 'pg';
@@ -46,14 +46,6 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
       client.off('error', onError);
       client.release(broken ?? false);
     }
-  });
-}
-
-/** Applies idempotent DDL once per database, serialised across instances by an advisory lock. */
-export async function ensureSchema(pool: Pool, name: string, ddl: string): Promise<void> {
-  await inTransaction(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [name]);
-    await client.query(ddl);
   });
 }
 

@@ -50,21 +50,22 @@ export async function startService(name: ServiceName, sharedConfig: Config, logg
     deadLetters,
     onStop: (cleanup) => cleanups.push(cleanup),
   });
-  const consumer = await runConsumer(
-    { ...wired.service, readCommitted: definition.isolation === 'read_committed' },
-    {
-      kafka,
-      registry,
-      logger,
-      retry: config.consumers.retry,
-      maxBatchSize: config.consumers.maxBatchSize,
-      sessionTimeoutMs: config.consumers.sessionTimeoutMs,
-      produceTimeoutMs: config.kafka.produceTimeoutMs,
-      metrics: consumerMetrics(metrics),
-      statsCallback: librdkafkaStatsCallback(metrics, `${name}-consumer`),
-      ...wired.runtime,
-    },
-  );
+  const runtime = {
+    kafka,
+    registry,
+    logger,
+    retry: config.consumers.retry,
+    maxBatchSize: config.consumers.maxBatchSize,
+    sessionTimeoutMs: config.consumers.sessionTimeoutMs,
+    produceTimeoutMs: config.kafka.produceTimeoutMs,
+    metrics: consumerMetrics(metrics),
+    statsCallback: librdkafkaStatsCallback(metrics, `${name}-consumer`),
+  };
+  const consumer = await runConsumer({ ...wired.service, readCommitted: definition.isolation === 'read_committed' }, { ...runtime, ...wired.runtime });
+  for (const companion of wired.companions ?? []) {
+    const running = await runConsumer(companion, runtime);
+    cleanups.push(() => running.stop());
+  }
 
   return {
     name,

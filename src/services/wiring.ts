@@ -34,6 +34,8 @@ export interface WiredService {
   readonly runtime?: Pick<ConsumerRuntimeOptions, 'transactional' | 'partitionsConsumedConcurrently'>;
   /** Extra routes for the service's HTTP listener (the analytics dashboard). */
   readonly httpRoutes?: (app: FastifyInstance) => Promise<void>;
+  /** Further consumers of the service's group on other topics (analytics' onboarding record), run and stopped with it. */
+  readonly companions?: readonly ConsumerService<unknown>[];
 }
 
 export type ServiceWiring = (context: WiringContext) => Promise<WiredService>;

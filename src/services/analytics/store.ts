@@ -2,9 +2,13 @@
 // consumed offsets, written in one transaction per polled batch. Because the offsets live with
 // the counts, a crash can never count a record whose offset was not saved, nor save an
 // offset whose record was not counted; and each user is counted once (counted_users), so
-// duplicated events (idempotent retries) never count twice either.
+// duplicated events (idempotent retries) never count twice either. The users onboarding has
+// started (onboarding_started) are kept the same way, from the enrolment topic.
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { asDependencyErrors, ensureSchema, inTransaction, type Pool } from '../../db/pool.js';
+import { migrate, type Migrations } from '../../db/migrations.js';
+import { asDependencyErrors, inTransaction, type Pool, type PoolClient } from '../../db/pool.js';
+import type { Logger } from '../../logger.js';
 
 export interface SignupFacts {
   readonly userId: string;
@@ -31,37 +35,25 @@ export interface SignupCounts {
 /** librdkafka's logical offset for "the beginning of the partition". */
 export const OFFSET_BEGINNING = '-2';
 
+/** The analytics tables of one schema, with that schema's own migration history. */
+export function analyticsMigrations(schema: string): Migrations {
+  return { dir: fileURLToPath(new URL('./migrations', import.meta.url)), schema, table: 'analytics_migrations' };
+}
+
 export class AnalyticsStore {
   private readonly s: string;
 
   /** `schema` is a PostgreSQL schema name, so that several independent instances can share a database. */
   constructor(
     private readonly pool: Pool,
-    schema: string,
+    private readonly schema: string,
   ) {
     this.s = pg.escapeIdentifier(schema);
   }
 
-  init(): Promise<void> {
-    const s = this.s;
-    return ensureSchema(
-      this.pool,
-      `analytics:${s}`,
-      `CREATE SCHEMA IF NOT EXISTS ${s};
-       CREATE TABLE IF NOT EXISTS ${s}.counted_users (
-         user_id uuid PRIMARY KEY, event_id uuid NOT NULL, occurred_at timestamptz NOT NULL, email_domain text NOT NULL);
-       CREATE INDEX IF NOT EXISTS counted_users_occurred_at ON ${s}.counted_users (occurred_at);
-       -- When the signup was counted: the analytics path's end-to-end latency (bench/end-to-end.ts).
-       ALTER TABLE ${s}.counted_users ADD COLUMN IF NOT EXISTS counted_at timestamptz NOT NULL DEFAULT now();
-       CREATE TABLE IF NOT EXISTS ${s}.signup_totals (
-         singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), signups bigint NOT NULL);
-       CREATE TABLE IF NOT EXISTS ${s}.signups_hourly (hour timestamptz PRIMARY KEY, signups bigint NOT NULL);
-       CREATE TABLE IF NOT EXISTS ${s}.signups_daily (day date PRIMARY KEY, signups bigint NOT NULL);
-       CREATE TABLE IF NOT EXISTS ${s}.signups_by_domain (domain text PRIMARY KEY, signups bigint NOT NULL);
-       CREATE TABLE IF NOT EXISTS ${s}.consumer_offsets (
-         group_id text NOT NULL, topic text NOT NULL, partition integer NOT NULL, next_offset bigint NOT NULL,
-         PRIMARY KEY (group_id, topic, partition));`,
-    );
+  /** Brings this schema's tables up to date (src/services/analytics/migrations/), creating the schema if needed. */
+  async init(logger?: Logger): Promise<void> {
+    await migrate(this.pool, analyticsMigrations(this.schema), logger);
   }
 
   /**
@@ -105,13 +97,30 @@ export class AnalyticsStore {
         );
         for (const row of rows) counted.add(row.user_id);
       }
-      await client.query(
-        `INSERT INTO ${s}.consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
-        [position.groupId, position.topic, position.partition, position.nextOffset],
-      );
+      await this.savePosition(client, position);
       return counted;
     });
+  }
+
+  /** Records which users onboarding has started (repeats change nothing) and saves the enrolment partition's position, in one transaction. */
+  async recordOnboardingStarted(userIds: readonly string[], position: Position): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      if (userIds.length > 0) {
+        await client.query(
+          `INSERT INTO ${this.s}.onboarding_started (user_id) SELECT DISTINCT unnest($1::uuid[]) ORDER BY 1 ON CONFLICT (user_id) DO NOTHING`,
+          [userIds],
+        );
+      }
+      await this.savePosition(client, position);
+    });
+  }
+
+  private async savePosition(client: PoolClient, position: Position): Promise<void> {
+    await client.query(
+      `INSERT INTO ${this.s}.consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
+      [position.groupId, position.topic, position.partition, position.nextOffset],
+    );
   }
 
   /** Where to resume each partition: the saved position, or the beginning when there is none. */
@@ -161,12 +170,12 @@ export class AnalyticsStore {
     return rows.map((r) => ({ minute: r.minute, signups: Number(r.signups) }));
   }
 
-  /** Of the users counted here, how many the onboarding tracker has recorded as started. */
+  /** Of the users counted here, how many onboarding has started (an enrolment was committed for them). */
   async onboardingStarted(): Promise<number> {
     const { rows } = await asDependencyErrors(() =>
       this.pool.query<{ started: string }>(
         `SELECT count(*) AS started FROM ${this.s}.counted_users c
-          WHERE EXISTS (SELECT 1 FROM onboarding_state o WHERE o.user_id = c.user_id)`,
+          WHERE EXISTS (SELECT 1 FROM ${this.s}.onboarding_started o WHERE o.user_id = c.user_id)`,
       ),
     );
     return Number(rows[0]?.started ?? 0);
@@ -183,7 +192,7 @@ export class AnalyticsStore {
     const s = this.s;
     await inTransaction(this.pool, async (client) => {
       await client.query(
-        `TRUNCATE ${s}.counted_users, ${s}.signup_totals, ${s}.signups_hourly, ${s}.signups_daily, ${s}.signups_by_domain, ${s}.consumer_offsets`,
+        `TRUNCATE ${s}.counted_users, ${s}.signup_totals, ${s}.signups_hourly, ${s}.signups_daily, ${s}.signups_by_domain, ${s}.onboarding_started, ${s}.consumer_offsets`,
       );
       await meanwhile();
     });

@@ -7,18 +7,16 @@
 // session ends (PostgreSQL stopped, the session frozen past idle_in_transaction_session_timeout),
 // after the server accepted the message and before the mark commits. The next attempt then
 // sends again, with the same Message-ID (derived from the user id), which mail systems drop.
-import { asDependencyErrors, ensureSchema, inTransaction, type Pool } from '../../db/pool.js';
+import { fileURLToPath } from 'node:url';
+import { migrate, type Migrations } from '../../db/migrations.js';
+import { asDependencyErrors, inTransaction, type Pool } from '../../db/pool.js';
+import type { Logger } from '../../logger.js';
 
-const DDL = `
-CREATE TABLE IF NOT EXISTS welcome_emails (
-  user_id     uuid PRIMARY KEY,
-  event_id    uuid NOT NULL,
-  message_id  text NOT NULL,
-  status      text NOT NULL CHECK (status IN ('sending', 'sent')),
-  attempts    integer NOT NULL DEFAULT 1,
-  created_at  timestamptz NOT NULL DEFAULT now(),
-  sent_at     timestamptz
-);`;
+export const emailMigrations: Migrations = {
+  dir: fileURLToPath(new URL('./migrations', import.meta.url)),
+  schema: 'public',
+  table: 'email_migrations',
+};
 
 export interface LedgerTimeouts {
   /** How long to wait for another instance's lock on a user before retrying later. */
@@ -39,8 +37,9 @@ export class WelcomeEmailLedger {
     private readonly timeouts: LedgerTimeouts = { lockWaitMs: 5000, holdMs: 60_000 },
   ) {}
 
-  init(): Promise<void> {
-    return ensureSchema(this.pool, 'welcome_emails', DDL);
+  /** Brings the ledger's table up to date (src/services/email/migrations/). */
+  async init(logger?: Logger): Promise<void> {
+    await migrate(this.pool, emailMigrations, logger);
   }
 
   /**

@@ -8,7 +8,7 @@ export const wireEmail: ServiceWiring = async ({ config, logger, groupId, topic,
   const pool = createPool(config.database.url);
   onStop(() => pool.end());
   const ledger = new WelcomeEmailLedger(pool);
-  await ledger.init();
+  await ledger.init(logger);
   const mailer = createMailer(config.mail.smtpUrl, { requireTls: config.mail.requireTls });
   // An idle pooled connection that times out or drops is reported here, outside any
   // send; unhandled, the 'error' event would end the process (found by the fault suite).

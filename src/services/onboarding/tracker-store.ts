@@ -1,19 +1,16 @@
 // Onboarding state per user, as the tracker records it. Idempotent: the first enrolment
 // seen for a user wins, a repeated one changes nothing.
-import { asDependencyErrors, ensureSchema, type Pool } from '../../db/pool.js';
+import { fileURLToPath } from 'node:url';
+import { migrate, type Migrations } from '../../db/migrations.js';
+import { asDependencyErrors, type Pool } from '../../db/pool.js';
 import type { UserRegisteredForOnboarding } from '../../events/user-registered-for-onboarding.js';
+import type { Logger } from '../../logger.js';
 
-const DDL = `
-CREATE TABLE IF NOT EXISTS onboarding_state (
-  user_id          uuid PRIMARY KEY,
-  enrolment_id     uuid NOT NULL,
-  source_event_id  uuid NOT NULL,
-  plan             text NOT NULL,
-  steps            jsonb NOT NULL,
-  state            text NOT NULL CHECK (state IN ('started', 'completed')),
-  registered_at    timestamptz NOT NULL,
-  recorded_at      timestamptz NOT NULL DEFAULT now()
-);`;
+export const onboardingTrackerMigrations: Migrations = {
+  dir: fileURLToPath(new URL('./migrations', import.meta.url)),
+  schema: 'public',
+  table: 'onboarding_tracker_migrations',
+};
 
 export interface OnboardingState {
   readonly userId: string;
@@ -26,8 +23,9 @@ export interface OnboardingState {
 export class OnboardingStateStore {
   constructor(private readonly pool: Pool) {}
 
-  init(): Promise<void> {
-    return ensureSchema(this.pool, 'onboarding_state', DDL);
+  /** Brings the tracker's table up to date (src/services/onboarding/migrations/). */
+  async init(logger?: Logger): Promise<void> {
+    await migrate(this.pool, onboardingTrackerMigrations, logger);
   }
 
   async recordStarted(enrolment: UserRegisteredForOnboarding): Promise<'recorded' | 'duplicate'> {

@@ -4,10 +4,10 @@ import type { ServiceWiring } from '../wiring.js';
 import { onboardingTracker } from './tracker.js';
 import { OnboardingStateStore } from './tracker-store.js';
 
-export const wireOnboardingTracker: ServiceWiring = async ({ config, groupId, topic, readerSchema, onStop }) => {
+export const wireOnboardingTracker: ServiceWiring = async ({ config, logger, groupId, topic, readerSchema, onStop }) => {
   const pool = createPool(config.database.url);
   onStop(() => pool.end());
   const store = new OnboardingStateStore(pool);
-  await store.init();
+  await store.init(logger);
   return { service: onboardingTracker({ groupId, topic, readerSchema, store }) };
 };
