@@ -47,8 +47,8 @@ export class TransactionalCommitter {
   private waiting: Array<TransactionalBatch & { settle: (error?: Error) => void }> = [];
   private committing = false;
   /**
-   * A transaction must finish within a bound: in a CI run one never settled after a broker
-   * was killed, and every partition waited on it. Past the bound it counts as failed.
+   * A transaction must finish within a bound: one that never settles (a broker died under
+   * it) would hold every partition. Past the bound it counts as failed.
    */
   private readonly boundMs: number;
 
