@@ -10,7 +10,7 @@ const nodeGlobals = Object.fromEntries(
 );
 
 export default defineConfig(
-  { ignores: ['dist/', 'coverage/', 'test-output/', '.tools/', '.stack/'] },
+  { ignores: ['dist/', 'coverage/', 'test-output/', '.tools', '.stack'] },
   {
     files: ['**/*.js', '**/*.mjs'],
     extends: [js.configs.recommended],
