@@ -27,8 +27,8 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
   return asDependencyErrors(async () => {
     const client = await pool.connect();
     // A checked-out client whose connection drops between two queries emits 'error', which
-    // unheard would end the process (the fault suite's PostgreSQL stop did). The next query
-    // fails anyway, and a broken client is discarded rather than returned to the pool.
+    // unheard would end the process. The next query fails anyway, and a broken client is
+    // discarded rather than returned to the pool.
     let broken: Error | undefined;
     const onError = (error: Error) => {
       broken = error;

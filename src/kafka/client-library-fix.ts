@@ -1,9 +1,8 @@
-// A fix for a bug in @confluentinc/kafka-javascript 1.10.1: its error conversion creates
-// `KafkaJSGroupCoordinatorNotAvailableError` for librdkafka's GROUP_COORDINATOR_NOT_AVAILABLE,
-// but the library never defines that class, so the conversion throws a TypeError inside a
-// librdkafka callback and the process dies (the fault suite's cluster restart hit it while
-// a transaction committed offsets). Until the library defines it, it is defined here, as the
-// protocol error it is. Imported once by kafka/client.ts, before any client exists.
+// @confluentinc/kafka-javascript 1.10.1 converts librdkafka's GROUP_COORDINATOR_NOT_AVAILABLE
+// into `KafkaJSGroupCoordinatorNotAvailableError`, a class it never defines: the conversion
+// throws inside a librdkafka callback and the process dies. Until the library defines it, it
+// is defined here, as the protocol error it is. Imported once by kafka/client.ts, before any
+// client exists.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);

@@ -77,10 +77,9 @@ export class EventPublisher<T> {
     const stopTimer = this.options.metrics?.produceSeconds.startTimer(labels);
     const sending = this.options.producer.send({ topic: this.options.topic, messages: [{ key, value: bytes, headers }] });
     // The caller gets its answer within answerWithinMs, but the send is not cut short: a
-    // message that librdkafka times out while in flight forces an idempotent epoch bump, and
-    // during a leader failover that re-sent batches already written (duplicates, measured by
-    // the fault suite). A late acknowledgement only means the 503'd event did land; clients
-    // retry with an Idempotency-Key, which gives the retry the same ids.
+    // message that librdkafka times out while in flight forces an idempotent epoch bump, which
+    // can duplicate batches during a leader failover. A late acknowledgement only means the
+    // 503'd event did land; clients retry with an Idempotency-Key, which gives the same ids.
     let timer: NodeJS.Timeout | undefined;
     const answerDeadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.options.answerWithinMs} ms`)), this.options.answerWithinMs);

@@ -31,8 +31,7 @@ export function createIdempotentProducer(kafka: Kafka, tuning: ProducerTuning): 
     'message.timeout.ms': tuning.deliveryTimeoutMs,
     // A broker thread checks its queued messages' timeouts only when it wakes, and while the
     // broker is down it sleeps up to the reconnect back-off (10 s by default). Capping the
-    // back-off at 1 s keeps a send's failure within about a second of deliveryTimeoutMs
-    // (measured: 2 s timeout → 2.2–3.0 s, instead of up to 10 s).
+    // back-off at 1 s keeps a send's failure within about a second of deliveryTimeoutMs.
     'reconnect.backoff.max.ms': 1000,
     // Java-compatible key hashing (murmur2), so a key maps to the same partition whichever
     // client produced it. The KafkaJS layer sets it too; this states the guarantee.

@@ -1,6 +1,5 @@
 // Random bytes for ids and trace ids, drawn from a pooled buffer refilled 8 KiB at a time:
-// one call into the system's random source per ~170 requests instead of three per request
-// (two UUIDv7s and a trace id each cost 5–8 µs as separate calls, profiled under load).
+// a call into the system's random source per request is costly on the signup path.
 // Node's own randomUUID() buffers its entropy the same way.
 import { randomFillSync } from 'node:crypto';
 

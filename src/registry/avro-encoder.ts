@@ -1,8 +1,7 @@
 // Encodes events in the Confluent wire format (magic byte 0, the 4-byte registered schema
 // id, the Avro body) with a writer schema pinned by its id. The registry client's
-// AvroSerializer writes the same bytes (a test compares them) but looks the schema up,
-// stringifies it for its caches and walks it for data-contract tags on every call: 25–30%
-// of the onboarding service's CPU when profiled. This one compiles the schema once.
+// AvroSerializer writes the same bytes (a test compares them) but looks the schema up
+// and walks it on every call; this one compiles the schema once.
 import avro from 'avsc';
 import { logicalTypes } from './logical-types.js';
 

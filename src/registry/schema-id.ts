@@ -9,8 +9,8 @@ export async function registeredSchemaId(registry: SchemaRegistryClient, subject
     return await registry.getId(subject, { schemaType: 'AVRO', schema: schema.schema });
   } catch (error) {
     if (error instanceof RestError && error.status === 404) {
-      throw new Error(`the schema in ${schema.file} is not registered under subject ${subject}; run scripts/register-schemas`);
+      throw new Error(`the schema in ${schema.file} is not registered under subject ${subject}; run scripts/register-schemas`, { cause: error });
     }
-    throw new Error(`schema registry unreachable while resolving ${subject}: ${(error as Error).message}`);
+    throw new Error(`schema registry unreachable while resolving ${subject}: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -18,6 +18,8 @@ export async function startHealthServer(options: {
   readonly extraRoutes?: ((app: FastifyInstance) => Promise<void>) | undefined;
 }): Promise<{ app: FastifyInstance; url: string }> {
   const { consumer, registry } = options;
+  // The assertion picks Fastify's logger type parameter, so the instance is a plain FastifyInstance.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   const statsAge = () => Date.now() - (consumer.lastStatsAt() ?? options.startedAt);
 

@@ -25,7 +25,7 @@ export interface WiringContext {
   readonly readerSchema: string;
   readonly deadLetters: DeadLetterDepth;
   /** Registers a cleanup for stop(); cleanups run after the consumer stopped, the last registered first. */
-  onStop(cleanup: () => Promise<void> | void): void;
+  readonly onStop: (cleanup: () => Promise<void> | void) => void;
 }
 
 export interface WiredService {

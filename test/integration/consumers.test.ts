@@ -183,7 +183,7 @@ describe('one account per address', () => {
     expect(enrolments).toHaveLength(1);
     // The first signup on the partition is the one kept: its username.
     const decode = createValueDeserializer(createRegistryClient(config.registry));
-    expect(((await decode.deserialize(config.topics.onboarding.name, enrolments[0]!.value!)) as { username: string }).username).toBe('first_name');
+    expect(((await decode.deserialize(config.topics.onboarding.name, enrolments[0]!.value)) as { username: string }).username).toBe('first_name');
   });
 });
 

@@ -80,7 +80,7 @@ describe('replay', () => {
     email = await startServiceUnderTest('email', config);
     await eventually(
       async () => (await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions, { readCommitted: false })).processed === 1n,
-      async () => JSON.stringify(await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions, { readCommitted: false }), (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+      async () => JSON.stringify(await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions, { readCommitted: false }), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
     );
     expect(email.logLines.some((l) => l.includes('welcome email already sent'))).toBe(true);
     expect(receivedMail(since, new Set([address]))).toHaveLength(1);

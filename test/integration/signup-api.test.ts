@@ -20,7 +20,7 @@ const accepted: Array<{ userId: string; eventId: string; email: string; username
 const rawEmailsSent = new Set<string>();
 
 async function signup(body: unknown, headers: Record<string, string> = {}) {
-  if (body && typeof body === 'object' && 'email' in body) rawEmailsSent.add(String((body as { email: unknown }).email));
+  if (body && typeof body === 'object' && 'email' in body) rawEmailsSent.add(String(body.email));
   const response = await api.app.inject({
     method: 'POST',
     url: '/signup',

@@ -25,8 +25,8 @@ export interface ChildUnderTest {
 export function spawnConsumer(name: string, config: Config): ChildUnderTest {
   const child = spawn(process.execPath, ['dist/cli/consumer.js', name], { cwd: root, env: envFor(config), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
 }

@@ -80,7 +80,7 @@ function validationDetails(issues: ValidationIssue[], context: string | undefine
 
 function describeIssue(issue: ValidationIssue, context: string | undefined): { field: string; message: string } {
   const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
-  const params = issue.params as Record<string, unknown>;
+  const params = issue.params;
   if (issue.keyword === 'required') {
     return { field: joinPath(path, String(params.missingProperty)), message: 'is required' };
   }

@@ -44,11 +44,11 @@ export function transactionalIdFor(groupId: string, instanceId: string | undefin
 export class TransactionalCommitter {
   private producer: Producer;
   private producerReady: Promise<void> = Promise.resolve();
-  private waiting: Array<TransactionalBatch & { settle: (error?: unknown) => void }> = [];
+  private waiting: Array<TransactionalBatch & { settle: (error?: Error) => void }> = [];
   private committing = false;
   /**
-   * A transaction must finish within a bound: in a CI run one never settled after a broker
-   * was killed, and every partition waited on it. Past the bound it counts as failed.
+   * A transaction must finish within a bound: one that never settles (a broker died under
+   * it) would hold every partition. Past the bound it counts as failed.
    */
   private readonly boundMs: number;
 
@@ -69,6 +69,7 @@ export class TransactionalCommitter {
   commit(batch: TransactionalBatch): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ ...batch, settle: (error) => (error === undefined ? resolve() : reject(error)) });
+      // Not awaited: drain settles every waiting batch itself and never rejects.
       if (!this.committing) void this.drain();
     });
   }
@@ -85,7 +86,7 @@ export class TransactionalCommitter {
       this.waiting = [];
       const failure = await this.commitWithinBound(group).then(
         () => undefined,
-        (error: unknown) => error ?? new Error('transaction failed'),
+        (error: unknown) => (error instanceof Error ? error : new Error('transaction failed', { cause: error })),
       );
       for (const member of group) member.settle(failure);
     }

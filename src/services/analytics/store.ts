@@ -181,7 +181,6 @@ export class AnalyticsStore {
     return Number(rows[0]?.started ?? 0);
   }
 
-  /** Empties the counts and the saved positions: the next run replays the topic from the beginning. */
   /**
    * Empties every table, positions included, so that the service counts again from the
    * beginning. `meanwhile` runs while the tables are locked and the emptying is not yet

@@ -10,7 +10,7 @@ import { onboardingStartedProjection } from './onboarding-started.js';
 import { analyticsService } from './service.js';
 import { AnalyticsStore } from './store.js';
 
-// Partition batches in flight at once in one process; measured by scripts/bench (docs/BENCHMARKS.md).
+// Partition batches in flight at once in one process, tuned with scripts/bench.
 const ANALYTICS_PARTITIONS_CONCURRENTLY = 3;
 
 export const wireAnalytics: ServiceWiring = async ({ config, logger, admin, groupId, topic, readerSchema, deadLetters, onStop }) => {

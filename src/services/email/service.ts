@@ -59,6 +59,8 @@ export function emailService(options: EmailServiceOptions): ConsumerService<User
             case 'dependency': // the server or our account cannot send now: wait for it
               throw new DependencyUnavailableError('smtp', `mail server unavailable: ${reason}`, { cause: error });
             default:
+              // No cause: the SMTP error's own message may name the recipient, which logs must not.
+              // eslint-disable-next-line preserve-caught-error
               throw new Error(`sending the welcome email failed: ${reason}`);
           }
         }

@@ -11,7 +11,7 @@ export const wireEmail: ServiceWiring = async ({ config, logger, groupId, topic,
   await ledger.init(logger);
   const mailer = createMailer(config.mail.smtpUrl, { requireTls: config.mail.requireTls });
   // An idle pooled connection that times out or drops is reported here, outside any
-  // send; unhandled, the 'error' event would end the process (found by the fault suite).
+  // send; unhandled, the 'error' event would end the process.
   mailer.on('error', (err) => logger.warn({ err }, 'idle SMTP connection failed; the pool opens a new one for the next email'));
   onStop(() => mailer.close());
   return { service: emailService({ groupId, topic, readerSchema, ledger, mailer, from: config.mail.from }) };

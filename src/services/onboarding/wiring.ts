@@ -12,7 +12,7 @@ import type { ServiceWiring } from '../wiring.js';
 import { EnrolledUsers } from './enrolled-users.js';
 import { onboardingService } from './service.js';
 
-// Partition batches in flight at once in one process; measured by scripts/bench (docs/BENCHMARKS.md).
+// Partition batches in flight at once in one process, tuned with scripts/bench.
 const ONBOARDING_PARTITIONS_CONCURRENTLY = 6;
 // Reading an enrolment partition waits for transactions still open on it; past this the
 // record is retried later (Kafka's own transaction timeout is 60 s).

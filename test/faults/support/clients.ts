@@ -124,13 +124,13 @@ export function startClientLoad(options: ClientLoadOptions): RunningClientLoad {
     let outcomes: boolean[];
     switch (behaviour) {
       case 'two instances at once':
-        outcomes = await Promise.all([submit(person, person.email, username, a, patient), submit(person, person.email, username, b!, patient)]);
+        outcomes = await Promise.all([submit(person, person.email, username, a, patient), submit(person, person.email, username, b, patient)]);
         break;
       case 'double click':
         outcomes = await Promise.all([submit(person, person.email, username, a, patient), submit(person, person.email, username, a, patient)]);
         break;
       case 'capitalised domain':
-        outcomes = [await submit(person, `${local}@${domain.toUpperCase()}`, username, b!, patient)];
+        outcomes = [await submit(person, `${local}@${domain.toUpperCase()}`, username, b, patient)];
         break;
       case 'impatient':
         outcomes = [await submit(person, person.email, username, a, options.impatientTimeoutMs)];

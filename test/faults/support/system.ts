@@ -159,7 +159,7 @@ export interface PerAddressReport {
  * against the topic, and the topic against each service's effects.
  */
 export async function check(system: SystemUnderTest, fault: string, load: LoadResult, startedAt: number): Promise<FaultReport> {
-  const { config, api, pool } = system;
+  const { config, pool } = system;
   // A request answered 503 may still be delivered afterwards (PRODUCER_DELIVERY_TIMEOUT_MS):
   // the topic is read once nothing is left in the API producers' queues.
   await Promise.all(system.apis.map((a) => a.flush(config.kafka.deliveryTimeoutMs + 10_000)));

@@ -28,6 +28,7 @@ export function batchMode<T>(service: BatchConsumerService<T>, deps: BatchModeDe
   const deadLettered = new Set<string>();
   const messageAt = (batch: KafkaJS.Batch, record: DecodedRecord<T>) => batch.messages.find((m) => m.offset === record.context.offset)!;
 
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the client binds pause and resolveOffset to their payload
   async function runBatch({ batch, resolveOffset, pause }: KafkaJS.EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const stopTimer = metrics?.handlerSeconds.startTimer(labels);

@@ -14,6 +14,7 @@ export interface RecordModeDeps<T> {
 
 export function recordMode<T>(service: RecordConsumerService<T>, { processor, backOff, deadLetters }: RecordModeDeps<T>) {
   const handle = service.handle.bind(service);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the client binds pause to its payload
   return async ({ topic, partition, message, pause }: KafkaJS.EachMessagePayload): Promise<void> => {
     const outcome = await processor.process(handle, topic, partition, message, false);
     if (outcome.kind === 'retry') return backOff.retryLater(pause, outcome.delayMs, outcome.error);

@@ -18,6 +18,7 @@ export interface TransactionalModeDeps<T> {
 
 export function transactionalMode<T>(service: RecordConsumerService<T>, { processor, backOff, committer, retryDelayMs, logger }: TransactionalModeDeps<T>) {
   const handle = service.handle.bind(service);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the client binds pause and resolveOffset to their payload
   return async ({ batch, resolveOffset, pause }: KafkaJS.EachBatchPayload): Promise<void> => {
     const pending: OutgoingMessage[] = [];
     let last: string | undefined;
