@@ -13,10 +13,12 @@ import type { Logger } from '../logger.js';
 import { registerErrorHandlers } from './plugins/error-handler.js';
 import type { UserIds } from './identity.js';
 import type { Check } from './readiness.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, ReadinessReport } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import type { ApiMetrics, Registry } from '../observability/metrics.js';
 import { signupRoute } from './routes/signup.js';
+import { ErrorResponse } from './schemas/errors.js';
+import { SignupAccepted, SignupRequest } from './schemas/signup.js';
 
 export interface AppDependencies {
   readonly config: Config['api'];
@@ -63,7 +65,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     if (closing) void reply.header('connection', 'close');
   });
 
+  // Shared schemas by $id: the OpenAPI document lists them under components.schemas.
+  for (const schema of [SignupRequest, SignupAccepted, ErrorResponse, ReadinessReport]) app.addSchema(schema);
   await app.register(swagger, {
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       info: {
         title: 'signup-pipeline API',

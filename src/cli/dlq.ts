@@ -9,11 +9,12 @@ import { createLogger } from '../logger.js';
 import { readDeadLetters, republish } from '../operations/dead-letters.js';
 import { consumerGroups, isServiceName, SERVICE_NAMES } from '../services/catalog.js';
 import { loadConfigOrExit } from './load-config.js';
+import { exitWithUsage, wantsHelp } from './usage.js';
 
-const [command, service, ...selection] = process.argv.slice(2);
-if (!['list', 'republish'].includes(command ?? '') || !isServiceName(service) || (command === 'republish' && selection.length === 0)) {
-  process.stderr.write(`usage: dlq list <${SERVICE_NAMES.join('|')}>\n       dlq republish <service> <partition:offset>… | --all\n`);
-  process.exit(2);
+const args = process.argv.slice(2);
+const [command, service, ...selection] = args;
+if (wantsHelp(args) || !['list', 'republish'].includes(command ?? '') || !isServiceName(service) || (command === 'republish' && selection.length === 0)) {
+  exitWithUsage(`usage: dlq list <${SERVICE_NAMES.join('|')}>\n       dlq republish <service> <partition:offset>… | --all\n`, args);
 }
 
 const config = loadConfigOrExit();

@@ -6,13 +6,11 @@ import { createLogger } from '../logger.js';
 import { createRegistryClient } from '../registry/client.js';
 import { IncompatibleSchemaError, registerSchemas } from '../registry/register-schemas.js';
 import { loadConfigOrExit } from './load-config.js';
+import { exitWithUsage } from './usage.js';
 
 const args = process.argv.slice(2);
 const unknown = args.filter((arg) => arg !== '--dry-run');
-if (unknown.length > 0) {
-  process.stderr.write(`usage: register-schemas [--dry-run]\nunknown argument: ${unknown.join(' ')}\n`);
-  process.exit(2);
-}
+if (unknown.length > 0) exitWithUsage('usage: register-schemas [--dry-run]\n', args, `unknown argument: ${unknown.join(' ')}`);
 const dryRun = args.includes('--dry-run');
 
 const config = loadConfigOrExit();

@@ -35,23 +35,38 @@ export async function requireIdleGroup(admin: KafkaJS.Admin, groupId: string): P
   }
 }
 
-/** Commits the group's new positions on `topic`. The group must be idle. */
-export async function moveGroup(kafka: Kafka, admin: KafkaJS.Admin, groupId: string, topic: string, target: ReplayTarget): Promise<Map<number, string>> {
+/**
+ * The positions a move would commit: every partition for `earliest` and a timestamp; only the
+ * listed ones for explicit offsets (the others keep their committed positions). An offset
+ * outside a partition's range is refused: the client would silently reset it to the start.
+ */
+export async function plannedPositions(admin: KafkaJS.Admin, topic: string, target: ReplayTarget): Promise<Map<number, string>> {
   const watermarks = await admin.fetchTopicOffsets(topic);
-  let positions: Map<number, string>;
   switch (target.kind) {
     case 'earliest':
-      positions = new Map(watermarks.map((w) => [w.partition, w.low]));
-      break;
+      return new Map(watermarks.map((w) => [w.partition, w.low]));
     case 'timestamp': {
       const byTime = await admin.fetchTopicOffsetsByTimestamp(topic, target.at.getTime());
-      positions = new Map(byTime.map((entry) => [entry.partition, entry.offset]));
-      break;
+      return new Map(byTime.map((entry) => [entry.partition, entry.offset]));
     }
-    case 'offsets':
-      positions = new Map(watermarks.map((w) => [w.partition, target.offsets.get(w.partition) ?? w.low]));
-      break;
+    case 'offsets': {
+      const problems: string[] = [];
+      for (const [partition, offset] of target.offsets) {
+        const range = watermarks.find((w) => w.partition === partition);
+        if (range === undefined) problems.push(`${topic} has no partition ${partition} (it has 0–${watermarks.length - 1})`);
+        else if (BigInt(offset) < BigInt(range.low) || BigInt(offset) > BigInt(range.high)) {
+          problems.push(`${partition}:${offset} is outside partition ${partition}'s offsets ${range.low}–${range.high}`);
+        }
+      }
+      if (problems.length > 0) throw new ReplayRefusedError(problems.join('; '));
+      return new Map(target.offsets);
+    }
   }
+}
+
+/** Commits the group's new positions on `topic` (see plannedPositions). The group must be idle. */
+export async function moveGroup(kafka: Kafka, admin: KafkaJS.Admin, groupId: string, topic: string, target: ReplayTarget): Promise<Map<number, string>> {
+  const positions = await plannedPositions(admin, topic, target);
   // A consumer that joins nothing: it commits as the (idle) group, then leaves.
   const committer = kafka.consumer({ kafkaJS: { groupId, autoCommit: false } });
   await committer.connect();
@@ -69,8 +84,8 @@ export interface Progress {
 }
 
 /**
- * How far a group has come through `topic` since `from`, in offsets: the distance from each
- * partition's start to the high watermark, less what the group has still to receive
+ * How far a group has come through the partitions of `topic` it was moved on (`from`), in
+ * offsets: the distance from each one's new start to the high watermark, less what the group has still to receive
  * (group-lag.ts counts that in records near the end, so that a transactional topic's
  * trailing commit markers do not keep a finished replay at 99 % for ever).
  */
@@ -86,7 +101,9 @@ export async function groupProgress(
   let processed = 0n;
   let total = 0n;
   for (const p of lags) {
-    const start = BigInt(from.get(p.partition) ?? String(p.low));
+    const moved = from.get(p.partition);
+    if (moved === undefined) continue;
+    const start = BigInt(moved);
     const span = p.high > start ? p.high - start : 0n;
     total += span;
     processed += p.lag >= span ? 0n : span - p.lag;

@@ -34,12 +34,30 @@ export function explainIncompatibility(
 }
 
 function cannotRead(reader: NamedSchema, writer: NamedSchema): string | undefined {
+  const [readerType, writerType] = [parse(reader.schema), parse(writer.schema)];
   try {
-    parse(reader.schema).createResolver(parse(writer.schema));
+    readerType.createResolver(writerType);
     return undefined;
   } catch (error) {
-    return (error as Error).message;
+    // avsc names the types that clash but not where they are: the field's path says that.
+    const path = unresolvableField(readerType, writerType);
+    return path === undefined ? (error as Error).message : `field ${path}: ${(error as Error).message}`;
   }
+}
+
+/** The dotted path of the first field both records have whose types do not resolve. */
+function unresolvableField(reader: avro.Type, writer: avro.Type, prefix = ''): string | undefined {
+  if (!(reader instanceof avro.types.RecordType) || !(writer instanceof avro.types.RecordType)) return undefined;
+  for (const field of reader.fields) {
+    const written = writer.fields.find((candidate) => candidate.name === field.name || field.aliases.includes(candidate.name));
+    if (written === undefined) continue; // a missing field: avsc's message names it already
+    try {
+      field.type.createResolver(written.type);
+    } catch {
+      return unresolvableField(field.type, written.type, `${prefix}${field.name}.`) ?? `${prefix}${field.name}`;
+    }
+  }
+  return undefined;
 }
 
 // Logical types are checked on their underlying types, as registries do.

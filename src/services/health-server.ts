@@ -23,16 +23,22 @@ export async function startHealthServer(options: {
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   const statsAge = () => Date.now() - (consumer.lastStatsAt() ?? options.startedAt);
 
-  app.get('/healthz', async (_request, reply) => {
+  // The API's bodies too: /healthz { live, checks }, /readyz { ready, checks }, each check { ok, detail }.
+  const kafkaStatistics = () => {
     const age = statsAge();
-    const live = age < STALE_AFTER_MS;
-    return reply.code(live ? 200 : 503).send({ live, lastKafkaStatsAgeMs: age });
+    return { ok: age < STALE_AFTER_MS, detail: `librdkafka's last statistics ${age} ms ago` };
+  };
+  app.get('/healthz', async (_request, reply) => {
+    const statistics = kafkaStatistics();
+    return reply.code(statistics.ok ? 200 : 503).send({ live: statistics.ok, checks: { kafkaStatistics: statistics } });
   });
   app.get('/readyz', async (_request, reply) => {
-    const partitions = consumer.assignment().map((tp) => `${tp.topic}/${tp.partition}`);
-    const ready = partitions.length > 0 && statsAge() < STALE_AFTER_MS;
+    const assigned = consumer.assignment().map((tp) => `${tp.topic}/${tp.partition}`);
     // Not ready without partitions: an instance beyond the partition count waits as a spare.
-    return reply.code(ready ? 200 : 503).send({ ready, partitions, lastKafkaStatsAgeMs: statsAge() });
+    const partitions = { ok: assigned.length > 0, detail: assigned.length > 0 ? assigned.join(', ') : 'none assigned' };
+    const statistics = kafkaStatistics();
+    const ready = partitions.ok && statistics.ok;
+    return reply.code(ready ? 200 : 503).send({ ready, checks: { partitions, kafkaStatistics: statistics } });
   });
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   if (options.extraRoutes) await options.extraRoutes(app);

@@ -147,12 +147,16 @@ describe('a consumer service process', () => {
   it('serves liveness, readiness with its partitions, and Prometheus metrics with lag per partition', async () => {
     const proc = running.get('analytics')!;
     const url = await healthUrlOf(proc);
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const live = await fetch(`${url}/healthz`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toMatchObject({ live: true, checks: { kafkaStatistics: { ok: true } } });
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
-    const body = (await ready.json()) as { ready: boolean; partitions: string[] };
+    // The API's shape: { ready, checks: { <name>: { ok, detail } } }.
+    const body = (await ready.json()) as { ready: boolean; checks: Record<string, { ok: boolean; detail: string }> };
     expect(body.ready).toBe(true);
-    expect(body.partitions).toHaveLength(config.topics.signups.partitions);
+    expect(body.checks.kafkaStatistics!.ok).toBe(true);
+    expect(body.checks.partitions!.detail.split(', ')).toHaveLength(config.topics.signups.partitions);
     // librdkafka reports its statistics every 5 s.
     await eventually(async () => (await (await fetch(`${url}/metrics`)).text()).includes('kafka_consumer_lag{'), () => 'lag gauges', 20_000);
     const metrics = await (await fetch(`${url}/metrics`)).text();

@@ -78,12 +78,13 @@ describe('POST /signup validation', () => {
   it('rejects malformed JSON with 400', async () => {
     const response = await signup('{"email": "ada@example.com",');
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
+    expect(response.json()).toMatchObject({ code: 'MALFORMED_JSON', details: [{ field: '(body)', message: 'must be a JSON object' }] });
   });
 
   it('rejects an empty JSON body with 400', async () => {
     const response = await signup('');
     expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'MALFORMED_JSON', details: [{ field: '(body)' }] });
   });
 
   it('rejects a __proto__ key with 400', async () => {
@@ -94,13 +95,21 @@ describe('POST /signup validation', () => {
   it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])('answers %s with 415', async (type) => {
     const response = await signup('email=ada@example.com&username=ada', { 'content-type': type });
     expect(response.statusCode).toBe(415);
-    expect(response.json()).toMatchObject({ statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+    expect(response.json()).toMatchObject({
+      statusCode: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      details: [{ field: 'content-type', message: 'must be application/json' }],
+    });
   });
 
   it('answers a body over the limit with 413', async () => {
     const response = await signup({ email: 'ada@example.com', username: 'ada', padding: 'x'.repeat(api.config.api.bodyLimitBytes) });
     expect(response.statusCode).toBe(413);
-    expect(response.json()).toMatchObject({ statusCode: 413 });
+    expect(response.json()).toMatchObject({
+      statusCode: 413,
+      code: 'BODY_TOO_LARGE',
+      details: [{ field: '(body)', message: `must be at most ${api.config.api.bodyLimitBytes} bytes` }],
+    });
   });
 
   it('rejects an Idempotency-Key with spaces or over 255 characters', async () => {
@@ -237,7 +246,7 @@ describe('POST /signup publishing', () => {
 
 describe('health and documentation', () => {
   it('is live and ready, naming each check', async () => {
-    expect((await api.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await api.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ live: true, checks: {} });
     const ready = await api.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({
@@ -249,11 +258,19 @@ describe('health and documentation', () => {
   it('serves an OpenAPI document generated from the TypeBox schemas, and its UI at /docs', async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json<{
       openapi: string;
-      paths: Record<string, Record<string, { requestBody: { content: Record<string, { schema: object }> } }>>;
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref: string } }> }; responses: Record<string, { description: string }> }>>;
+      components: { schemas: Record<string, object> };
     }>();
     expect(doc.openapi).toMatch(/^3\./);
-    const schema = doc.paths['/signup']!.post!.requestBody.content['application/json']!.schema;
-    expect(schema).toMatchObject({ required: ['email', 'username'], additionalProperties: false });
+    const body = doc.paths['/signup']!.post!.requestBody!.content['application/json']!.schema;
+    expect(body.$ref).toBe('#/components/schemas/SignupRequest');
+    expect(doc.components.schemas.SignupRequest).toMatchObject({ required: ['email', 'username'], additionalProperties: false });
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['SignupRequest', 'SignupAccepted', 'ErrorResponse', 'ReadinessReport']));
+    // Every answer of every route says what it means.
+    const responses = Object.values(doc.paths).flatMap((methods) => Object.values(methods).flatMap((operation) => Object.values(operation.responses)));
+    expect(responses.length).toBeGreaterThan(8);
+    expect(responses.filter((response) => response.description === 'Default Response')).toEqual([]);
+    expect(doc.paths['/signup']!.post!.responses['413']!.description).toBe('BODY_TOO_LARGE');
     expect((await api.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
   });
 });

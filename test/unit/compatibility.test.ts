@@ -19,8 +19,18 @@ describe('explainIncompatibility', () => {
     expect(reason).toMatch(/^v2 cannot read data written with v1: .*count/);
   });
 
-  it('names a changed type', () => {
-    expect(explainIncompatibility(Compatibility.FULL, typeChanged, [v1])).toMatch(/v2 cannot read data written with v1/);
+  it('names the field whose type changed, and the types', () => {
+    expect(explainIncompatibility(Compatibility.FULL, typeChanged, [v1])).toMatch(/^v2 cannot read data written with v1: field id: .*"string".*"int"/);
+  });
+
+  it('names a changed field inside a nested record by its path', () => {
+    const nested = (ageType: string) =>
+      JSON.stringify({
+        type: 'record', name: 'R', namespace: 't',
+        fields: [{ name: 'id', type: 'string' }, { name: 'profile', type: { type: 'record', name: 'P', fields: [{ name: 'age', type: ageType }] } }],
+      });
+    const reason = explainIncompatibility(Compatibility.BACKWARD, { label: 'v2', schema: nested('string') }, [{ label: 'v1', schema: nested('int') }]);
+    expect(reason).toMatch(/^v2 cannot read data written with v1: field profile\.age: /);
   });
 
   it('allows a removed field backward, but not forward', () => {

@@ -21,6 +21,40 @@ const FRIENDLY: Record<string, Partial<Record<string, string>>> = {
   },
 };
 
+interface ClientErrorCode {
+  readonly code: string;
+  readonly message: string;
+  readonly detail: (request: FastifyRequest) => { field: string; message: string };
+}
+
+const FASTIFY_CLIENT_ERRORS: Partial<Record<string, ClientErrorCode>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    code: 'MALFORMED_JSON',
+    message: 'The body is not valid JSON.',
+    detail: () => ({ field: '(body)', message: 'must be a JSON object' }),
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    code: 'MALFORMED_JSON',
+    message: 'The body is empty.',
+    detail: () => ({ field: '(body)', message: 'must be a JSON object' }),
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: 'BODY_TOO_LARGE',
+    message: 'The body is larger than this API accepts.',
+    detail: (request) => ({ field: '(body)', message: `must be at most ${request.routeOptions.bodyLimit ?? request.server.initialConfig.bodyLimit} bytes` }),
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'The body must be JSON.',
+    detail: () => ({ field: 'content-type', message: 'must be application/json' }),
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'BAD_CONTENT_LENGTH',
+    message: 'The content-length header does not match the body.',
+    detail: () => ({ field: 'content-length', message: 'must be the length of the body' }),
+  },
+};
+
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
@@ -34,8 +68,12 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      // Fastify's own client errors: unsupported media type, body too large, malformed JSON.
-      return send(request, reply, status, error.code ?? 'BAD_REQUEST', error.message);
+      // Fastify's own client errors, under this API's codes: its FST_ codes are its internals.
+      const known = FASTIFY_CLIENT_ERRORS[error.code];
+      if (known) return send(request, reply, status, known.code, known.message, [known.detail(request)]);
+      // Plugins configured here (the rate limit's RATE_LIMITED) bring their own codes.
+      const code = error.code && !error.code.startsWith('FST_') ? error.code : 'BAD_REQUEST';
+      return send(request, reply, status, code, error.message);
     }
     request.log.error({ err: error }, 'request failed');
     return send(request, reply, 500, 'INTERNAL', 'Internal error; the request id identifies it in our logs.');

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { checkReadiness, type Check } from '../readiness.js';
 
 const CheckResult = Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) });
-const ReadinessReport = Type.Object({ ready: Type.Boolean(), checks: Type.Record(Type.String(), CheckResult) });
+export const ReadinessReport = Type.Object({ ready: Type.Boolean(), checks: Type.Record(Type.String(), CheckResult) }, { $id: 'ReadinessReport' });
 
 export interface HealthRouteOptions {
   readonly checks: Record<string, Check>;
@@ -16,11 +16,12 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRouteOptions> = async
       schema: {
         summary: 'Liveness: the process is running and serving HTTP',
         tags: ['health'],
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        response: { 200: Type.Object({ live: Type.Literal(true), checks: Type.Record(Type.String(), CheckResult) }, { description: 'The process serves HTTP' }) },
       },
       logLevel: 'warn',
     },
-    async () => ({ status: 'ok' as const }),
+    // The same shape as the consumer services' /healthz; serving this answer is the API's only check.
+    async () => ({ live: true as const, checks: {} }),
   );
 
   app.get(
@@ -29,7 +30,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRouteOptions> = async
       schema: {
         summary: 'Readiness: Kafka, the topic and the schema registry answer, and the writer schema id is known',
         tags: ['health'],
-        response: { 200: ReadinessReport, 503: ReadinessReport },
+        response: {
+          200: Type.Ref(ReadinessReport, { description: 'Ready: every check passed' }),
+          503: Type.Ref(ReadinessReport, { description: 'Not ready: the failing checks say why' }),
+        },
       },
       logLevel: 'warn',
     },

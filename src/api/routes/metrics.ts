@@ -17,7 +17,12 @@ export const metricsRoute = fp<MetricsRouteOptions>(async (app, { registry, http
       reply.elapsedTime / 1000,
     );
   });
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'] }, logLevel: 'warn' }, async (_request, reply) =>
+  const metricsSchema = {
+    summary: 'Prometheus metrics',
+    tags: ['health'],
+    response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+  };
+  app.get('/metrics', { schema: metricsSchema, logLevel: 'warn' }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
 });

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { EventPublisher } from '../../kafka/event-publisher.js';
 import type { UserIds } from '../identity.js';
 import { Headers } from '../../events/headers.js';
@@ -25,9 +26,16 @@ export const signupRoute: FastifyPluginAsyncTypebox<SignupRouteOptions> = async 
         description:
           'Validates the signup and publishes a UserSignedUp event keyed by the userId. An email address identifies one account: every signup for the same address gets the same userId, and the answer is the same whether the address is new or known. Answers 201 once Kafka has acknowledged the event on all in-sync replicas; email, analytics and onboarding follow asynchronously, once per user.',
         tags: ['signup'],
-        body: SignupRequest,
+        body: Type.Ref(SignupRequest),
         headers: SignupHeaders,
-        response: { 201: SignupAccepted, 400: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
+        response: {
+          201: Type.Ref(SignupAccepted, { description: 'Accepted: Kafka has acknowledged the event' }),
+          400: Type.Ref(ErrorResponse, { description: 'INVALID_REQUEST (details per field) or MALFORMED_JSON' }),
+          413: Type.Ref(ErrorResponse, { description: 'BODY_TOO_LARGE' }),
+          415: Type.Ref(ErrorResponse, { description: 'UNSUPPORTED_MEDIA_TYPE' }),
+          429: Type.Ref(ErrorResponse, { description: 'RATE_LIMITED' }),
+          503: Type.Ref(ErrorResponse, { description: 'UNAVAILABLE: Kafka did not acknowledge in time; retry after Retry-After seconds' }),
+        },
       },
       // Surrounding spaces are a copy-paste accident, not an invalid address: trim before validating.
       preValidation: async (request) => {
