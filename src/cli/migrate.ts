@@ -2,30 +2,11 @@
 // services when none is named). Each service also applies its own at start-up; running
 // them first (scripts/up) makes a failing migration stop the deploy before any service
 // starts. Safe to run again, and alongside starting services: each history has its lock.
-import type { Config } from '../config.js';
-import type { Migrations } from '../db/migrations.js';
 import { migrate } from '../db/migrations.js';
 import { createPool } from '../db/pool.js';
 import { createLogger } from '../logger.js';
-import { analyticsMigrations } from '../services/analytics/store.js';
-import { emailMigrations } from '../services/email/ledger.js';
-import { onboardingTrackerMigrations } from '../services/onboarding/tracker-store.js';
-import { isServiceName, SERVICE_NAMES, type ServiceName } from '../services/catalog.js';
+import { isServiceName, SERVICE_NAMES, serviceDefinition, type ServiceName } from '../services/catalog.js';
 import { loadConfigOrExit } from './load-config.js';
-
-/** The tables each service owns; onboarding keeps its state in Kafka and has none. */
-function migrationsOf(service: ServiceName, config: Config): Migrations | undefined {
-  switch (service) {
-    case 'email':
-      return emailMigrations;
-    case 'analytics':
-      return analyticsMigrations(config.analytics.dbSchema);
-    case 'onboarding-tracker':
-      return onboardingTrackerMigrations;
-    case 'onboarding':
-      return undefined;
-  }
-}
 
 const named = process.argv.slice(2);
 const unknown = named.filter((name) => !isServiceName(name));
@@ -39,7 +20,8 @@ const logger = createLogger(config.logLevel, 'migrate');
 const pool = createPool(config.database.url);
 try {
   for (const service of named.length > 0 ? (named as ServiceName[]) : SERVICE_NAMES) {
-    const migrations = migrationsOf(service, config);
+    // Onboarding keeps its state in Kafka and owns no tables.
+    const migrations = await serviceDefinition(service).migrations?.(config);
     if (!migrations) continue;
     const applied = await migrate(pool, migrations, logger.child({ service }));
     process.stdout.write(`${service}: ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'up to date'}\n`);

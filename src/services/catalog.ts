@@ -3,6 +3,7 @@
 // dead-letter topics, the dashboard's lag table and scripts/up (through cli/services.ts)
 // all derive from this list: a new service is a folder with its wiring plus one entry here.
 import type { Config } from '../config.js';
+import type { Migrations } from '../db/migrations.js';
 import { USER_REGISTERED_FOR_ONBOARDING } from '../events/user-registered-for-onboarding.js';
 import { USER_SIGNED_UP } from '../events/user-signed-up.js';
 import type { LagSource } from './analytics/dashboard/data.js';
@@ -22,6 +23,8 @@ export interface ServiceDefinition {
   readonly httpPort: number;
   /** Imported when the service starts: listing the catalog loads none of the services' dependencies. */
   readonly wire: ServiceWiring;
+  /** The tables the service owns, if any: their SQL migrations (cli/migrate.ts runs them all). */
+  readonly migrations?: (config: Config) => Promise<Migrations>;
 }
 
 export const SERVICE_CATALOG = [
@@ -31,6 +34,7 @@ export const SERVICE_CATALOG = [
     isolation: 'read_uncommitted',
     httpPort: 9101,
     wire: async (context) => (await import('./email/wiring.js')).wireEmail(context),
+    migrations: async () => (await import('./email/ledger.js')).emailMigrations,
   },
   {
     name: 'analytics',
@@ -38,6 +42,7 @@ export const SERVICE_CATALOG = [
     isolation: 'read_uncommitted',
     httpPort: 9102,
     wire: async (context) => (await import('./analytics/wiring.js')).wireAnalytics(context),
+    migrations: async (config) => (await import('./analytics/store.js')).analyticsMigrations(config.analytics.dbSchema),
   },
   {
     name: 'onboarding',
@@ -56,6 +61,7 @@ export const SERVICE_CATALOG = [
     isolation: 'read_committed',
     httpPort: 9104,
     wire: async (context) => (await import('./onboarding/tracker-wiring.js')).wireOnboardingTracker(context),
+    migrations: async () => (await import('./onboarding/tracker-store.js')).onboardingTrackerMigrations,
   },
 ] as const satisfies readonly ServiceDefinition[];
 

@@ -27,16 +27,18 @@ interface ClientErrorCode {
   readonly detail: (request: FastifyRequest) => { field: string; message: string };
 }
 
+const notJson = () => ({ field: '(body)', message: 'must be a JSON object' });
+
 const FASTIFY_CLIENT_ERRORS: Partial<Record<string, ClientErrorCode>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: {
     code: 'MALFORMED_JSON',
     message: 'The body is not valid JSON.',
-    detail: () => ({ field: '(body)', message: 'must be a JSON object' }),
+    detail: notJson,
   },
   FST_ERR_CTP_EMPTY_JSON_BODY: {
     code: 'MALFORMED_JSON',
     message: 'The body is empty.',
-    detail: () => ({ field: '(body)', message: 'must be a JSON object' }),
+    detail: notJson,
   },
   FST_ERR_CTP_BODY_TOO_LARGE: {
     code: 'BODY_TOO_LARGE',
