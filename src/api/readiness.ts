@@ -1,31 +1,8 @@
-// What /readyz reports: can this process do its job right now? Each check is bounded in
-// time, so a dead dependency makes readiness fail quickly instead of hanging the probe.
+// The API's readiness checks: can this instance accept signups right now? Each check is
+// bounded in time, so a dead dependency makes readiness fail quickly instead of hanging the probe.
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-
-export interface CheckResult {
-  readonly ok: boolean;
-  readonly detail?: string;
-}
-
-export type Check = () => Promise<CheckResult>;
-
-export interface ReadinessReport {
-  readonly ready: boolean;
-  readonly checks: Record<string, CheckResult>;
-}
-
-export async function checkReadiness(checks: Record<string, Check>): Promise<ReadinessReport> {
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]): Promise<[string, CheckResult]> => {
-      try {
-        return [name, await check()];
-      } catch (error) {
-        return [name, { ok: false, detail: (error as Error).message }];
-      }
-    }),
-  );
-  return { ready: entries.every(([, result]) => result.ok), checks: Object.fromEntries(entries) };
-}
+import type { Check } from '../observability/health.js';
+import type { SchemaRegistryClient } from '../registry/client.js';
 
 /** Kafka answers metadata requests and the topic exists. */
 export function kafkaTopicCheck(admin: KafkaJS.Admin, topic: string, timeoutMs: number): Check {
@@ -38,10 +15,23 @@ export function kafkaTopicCheck(admin: KafkaJS.Admin, topic: string, timeoutMs: 
   };
 }
 
-/** The registry answers its API. */
-export function registryCheck(baseUrl: string, timeoutMs: number): Check {
+/**
+ * The registry answers, asked through the app's own registry client (so with its
+ * credentials). Publishing needs the registry only until the writer schema id is known;
+ * after that an outage is reported but does not make the instance unready: every instance
+ * would fail together and a load balancer would take them all out while each still works.
+ */
+export function registryCheck(client: SchemaRegistryClient, writerSchemaId: () => number | undefined): Check {
   return async () => {
-    const response = await fetch(`${baseUrl}/config`, { signal: AbortSignal.timeout(timeoutMs) });
-    return response.ok ? { ok: true } : { ok: false, detail: `HTTP ${response.status} from ${baseUrl}/config` };
+    try {
+      await client.getDefaultCompatibility();
+      return { ok: true };
+    } catch (error) {
+      const id = writerSchemaId();
+      const reason = (error as Error).message;
+      return id === undefined
+        ? { ok: false, detail: reason }
+        : { ok: false, required: false, detail: `${reason}; not needed while the writer schema id ${id} is known` };
+    }
   };
 }

@@ -63,7 +63,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     metrics: { registry, http: metrics.httpSeconds },
     readinessChecks: {
       kafka: kafkaTopicCheck(admin, topic, READINESS_TIMEOUT_MS),
-      registry: registryCheck(config.registry.url, READINESS_TIMEOUT_MS),
+      // A client of its own, without retries: a probe wants one quick answer.
+      registry: registryCheck(createRegistryClient(config.registry, { timeoutMs: READINESS_TIMEOUT_MS, maxRetries: 0 }), () => publisher.schemaId),
       writerSchema: async () =>
         publisher.schemaId !== undefined
           ? { ok: true, detail: `schema id ${publisher.schemaId}` }

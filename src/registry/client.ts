@@ -12,14 +12,16 @@ import { logicalTypes } from './logical-types.js';
 
 export type { SchemaRegistryClient };
 
-export function createRegistryClient(config: Config['registry']): SchemaRegistryClient {
+/** Bounded: a registry that is down must give a clear error, not a long stall. */
+const PATIENCE = { timeoutMs: 5000, maxRetries: 2 };
+
+export function createRegistryClient(config: Config['registry'], patience: { readonly timeoutMs: number; readonly maxRetries: number } = PATIENCE): SchemaRegistryClient {
   return new SchemaRegistryClient({
     baseURLs: [config.url],
-    // Bounded: a registry that is down must give a clear error, not a long stall.
-    maxRetries: 2,
+    maxRetries: patience.maxRetries,
     retriesWaitMs: 200,
     retriesMaxWaitMs: 1000,
-    createAxiosDefaults: { timeout: 5000 },
+    createAxiosDefaults: { timeout: patience.timeoutMs },
     ...(config.basicAuth
       ? { basicAuthCredentials: { credentialsSource: 'USER_INFO' as const, userInfo: `${config.basicAuth.username}:${config.basicAuth.password}` } }
       : {}),

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } 
 import type { RunningConsumer } from '../kafka/consumer/runtime.js';
 import { KAFKA_STATS_INTERVAL_MS, type Registry } from '../observability/metrics.js';
 import type { Logger } from '../logger.js';
+import type { CheckResult, LivenessReport, ReadinessReport } from '../observability/health.js';
 
 /** librdkafka reports statistics every interval; three missed reports mean it is stuck. */
 const STALE_AFTER_MS = 3 * KAFKA_STATS_INTERVAL_MS;
@@ -23,22 +24,22 @@ export async function startHealthServer(options: {
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   const statsAge = () => Date.now() - (consumer.lastStatsAt() ?? options.startedAt);
 
-  // The API's bodies too: /healthz { live, checks }, /readyz { ready, checks }, each check { ok, detail }.
-  const kafkaStatistics = () => {
+  const kafkaStatistics = (): CheckResult => {
     const age = statsAge();
     return { ok: age < STALE_AFTER_MS, detail: `librdkafka's last statistics ${age} ms ago` };
   };
   app.get('/healthz', async (_request, reply) => {
     const statistics = kafkaStatistics();
-    return reply.code(statistics.ok ? 200 : 503).send({ live: statistics.ok, checks: { kafkaStatistics: statistics } });
+    const report: LivenessReport = { live: statistics.ok, checks: { kafkaStatistics: statistics } };
+    return reply.code(report.live ? 200 : 503).send(report);
   });
   app.get('/readyz', async (_request, reply) => {
     const assigned = consumer.assignment().map((tp) => `${tp.topic}/${tp.partition}`);
     // Not ready without partitions: an instance beyond the partition count waits as a spare.
-    const partitions = { ok: assigned.length > 0, detail: assigned.length > 0 ? assigned.join(', ') : 'none assigned' };
+    const partitions: CheckResult = { ok: assigned.length > 0, detail: assigned.length > 0 ? assigned.join(', ') : 'none assigned' };
     const statistics = kafkaStatistics();
-    const ready = partitions.ok && statistics.ok;
-    return reply.code(ready ? 200 : 503).send({ ready, checks: { partitions, kafkaStatistics: statistics } });
+    const report: ReadinessReport = { ready: partitions.ok && statistics.ok, checks: { partitions, kafkaStatistics: statistics } };
+    return reply.code(report.ready ? 200 : 503).send(report);
   });
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   if (options.extraRoutes) await options.extraRoutes(app);
