@@ -1,6 +1,7 @@
 // Environment → typed configuration, validated once at start-up. Every process calls
 // loadConfig() exactly once and passes the result down; nothing else reads process.env.
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
@@ -154,6 +155,11 @@ export const EnvSchema = Type.Object({
     description: 'signups one client address may make per API_RATE_LIMIT_WINDOW_MS before it gets 429 (0: no limit)',
   }),
   API_RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000, maximum: 86_400_000 }),
+  API_TRUSTED_PROXIES: Type.String({
+    default: '',
+    description:
+      'comma-separated addresses or CIDR ranges of the reverse proxies in front of the API: their X-Forwarded-For names the client (rate limit, logs); empty: the connecting address is the client',
+  }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     default: 10_000,
     minimum: 100,
@@ -191,6 +197,8 @@ export interface Config {
     readonly userIdSecret: string | undefined;
     /** Per client address, on POST /signup; undefined: no limit. */
     readonly rateLimit: { readonly max: number; readonly windowMs: number } | undefined;
+    /** Reverse proxies whose X-Forwarded-For is believed; the first address not in the list is the client. */
+    readonly trustedProxies: readonly string[];
   };
   readonly consumers: {
     readonly groupPrefix: string;
@@ -268,6 +276,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       bodyLimitBytes: env.API_BODY_LIMIT_BYTES,
       userIdSecret: env.USER_ID_SECRET,
       rateLimit: env.API_RATE_LIMIT_MAX > 0 ? { max: env.API_RATE_LIMIT_MAX, windowMs: env.API_RATE_LIMIT_WINDOW_MS } : undefined,
+      trustedProxies: listOf(env.API_TRUSTED_PROXIES),
     },
     consumers: {
       groupPrefix: env.CONSUMER_GROUP_PREFIX,
@@ -337,6 +346,7 @@ export function environmentOf(config: Config): { readonly [Variable in keyof Env
     API_BODY_LIMIT_BYTES: text(api.bodyLimitBytes),
     API_RATE_LIMIT_MAX: text(api.rateLimit?.max ?? 0),
     API_RATE_LIMIT_WINDOW_MS: text(api.rateLimit?.windowMs),
+    API_TRUSTED_PROXIES: api.trustedProxies.join(','),
     SHUTDOWN_TIMEOUT_MS: text(config.shutdownTimeoutMs),
   };
 }
@@ -401,6 +411,9 @@ function crossChecks(env: Env): string[] {
   if (env.SCHEMA_REGISTRY_USERNAME !== undefined && registry.protocol === 'http:' && !LOOPBACK.test(registry.hostname)) {
     problems.push(`SCHEMA_REGISTRY_URL=${JSON.stringify(hideUrlPassword(env.SCHEMA_REGISTRY_URL))}: credentials would cross the network in clear; use https://`);
   }
+  for (const proxy of listOf(env.API_TRUSTED_PROXIES)) {
+    if (!isAddressOrRange(proxy)) problems.push(`API_TRUSTED_PROXIES: ${JSON.stringify(proxy)} is neither an IP address nor a CIDR range (like 10.0.0.0/8)`);
+  }
   const database = safeUrl(env.DATABASE_URL);
   const sslMode = database?.searchParams.get('sslmode');
   if (sslMode && !PG_SSL_MODES.includes(sslMode)) {
@@ -413,6 +426,20 @@ function crossChecks(env: Env): string[] {
     );
   }
   return problems;
+}
+
+function listOf(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function isAddressOrRange(text: string): boolean {
+  const [address = '', prefix, ...rest] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }
 
 function safeUrl(text: string): URL | undefined {

@@ -50,6 +50,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // A client that sent half a request and went silent must not hold a socket forever.
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // Behind a reverse proxy every request comes from the proxy: without this, all clients
+    // would share one rate-limit bucket. Only listed proxies are believed, so a client
+    // cannot pick its own address by sending X-Forwarded-For.
+    ...(deps.config.trustedProxies.length > 0 ? { trustProxy: [...deps.config.trustedProxies] } : {}),
   });
 
   // JSON only: text/plain is Fastify's other default parser, and a signup is never text.
@@ -84,7 +88,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // refuse cross-origin calls; the signup form is served from the API's own origin, or a
   // backend calls it (README, 'Security').
   await app.register(helmet, { global: true, contentSecurityPolicy: false });
-  // Per client address; only routes that opt in (POST /signup) are limited. The counters are
+  // Per client address (request.ip: the connecting address, or behind API_TRUSTED_PROXIES the
+  // client they name); only routes that opt in (POST /signup) are limited. The counters are
   // per process: behind several instances the limit applies per instance.
   await app.register(rateLimit, {
     global: false,

@@ -72,7 +72,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     },
   });
   const url = await app.listen({ host: config.api.host, port: config.api.port });
-  logger.info({ url, topic }, 'signup API listening');
+  const rateLimit = config.api.rateLimit ? `${config.api.rateLimit.max} signups per ${config.api.rateLimit.windowMs} ms per client address` : 'off';
+  logger.info({ url, topic, rateLimit, trustedProxies: config.api.trustedProxies }, 'signup API listening');
 
   return {
     app,

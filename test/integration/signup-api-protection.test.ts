@@ -37,6 +37,36 @@ describe('POST /signup protection', () => {
     for (let i = 0; i < 10; i++) expect((await api.app.inject({ method: 'GET', url: '/healthz', remoteAddress: '203.0.113.7' })).statusCode).toBe(200);
   });
 
+  it('behind a trusted proxy each client named in X-Forwarded-For has its own bucket; a client cannot name itself', async () => {
+    const proxied = await startApiUnderTest(await isolatedConfig({ API_RATE_LIMIT_MAX: '2', API_RATE_LIMIT_WINDOW_MS: '60000', API_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.1' }));
+    try {
+      const via = (i: number, remoteAddress: string, forwardedFor: string) =>
+        proxied.app.inject({
+          method: 'POST',
+          url: '/signup',
+          remoteAddress,
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+          payload: { email: `proxied${i}@example.com`, username: `proxied_${i}` },
+        });
+      // Two clients through the same proxy: two buckets of 2.
+      for (const client of ['203.0.113.1', '203.0.113.2']) {
+        expect((await via(1, '10.1.2.3', client)).statusCode).toBe(201);
+        expect((await via(2, '10.1.2.3', client)).statusCode).toBe(201);
+        expect((await via(3, '10.1.2.3', client)).statusCode).toBe(429);
+      }
+      // A chain of trusted proxies: the first address from the right that is not a proxy is the client.
+      expect((await via(4, '192.0.2.1', '198.51.100.5, 10.9.9.9')).statusCode).toBe(201);
+      expect((await via(5, '10.1.2.3', '198.51.100.5')).statusCode).toBe(201);
+      expect((await via(6, '10.1.2.3', '198.51.100.5')).statusCode).toBe(429);
+      // Not from a trusted proxy: X-Forwarded-For is ignored, so rotating it buys nothing.
+      expect((await via(7, '198.51.100.77', '203.0.113.50')).statusCode).toBe(201);
+      expect((await via(8, '198.51.100.77', '203.0.113.51')).statusCode).toBe(201);
+      expect((await via(9, '198.51.100.77', '203.0.113.52')).statusCode).toBe(429);
+    } finally {
+      await proxied.stop();
+    }
+  });
+
   it('sends security headers and no CORS headers, so browsers refuse cross-origin calls', async () => {
     const response = await api.app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'https://evil.example' } });
     expect(response.headers['x-content-type-options']).toBe('nosniff');

@@ -19,6 +19,14 @@ describe('loadConfig', () => {
     expect(config.registry.url).toBe('https://registry.example:8081');
   });
 
+  it('takes trusted proxies as addresses and CIDR ranges, and names an entry that is neither', () => {
+    expect(loadConfig({}).api.trustedProxies).toEqual([]);
+    expect(loadConfig({ API_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.1,,fd00::/8' }).api.trustedProxies).toEqual(['10.0.0.0/8', '192.0.2.1', 'fd00::/8']);
+    for (const bad of ['proxy.internal', '10.0.0.0/33', '10.0.0.0/8/1', 'true']) {
+      expect(() => loadConfig({ API_TRUSTED_PROXIES: bad })).toThrow(/API_TRUSTED_PROXIES: .* is neither an IP address nor a CIDR range/);
+    }
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ LOG_LEVEL: '' }).logLevel).toBe('info');
   });
