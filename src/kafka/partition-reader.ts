@@ -23,13 +23,19 @@ const POLL_BATCH = 1000;
 
 const OFFSET_BEGINNING = -2;
 
-/** Calls onRecord for every record of the partition (from `from`) in offset order, then resolves. */
+/** What onRecord answers: 'stop' ends the read before the partition's end. */
+export type RecordVerdict = void | 'stop';
+
+/**
+ * Calls onRecord for every record of the partition (from `from`) in offset order, awaiting
+ * each answer before the next record, then resolves.
+ */
 export async function readPartitionToEnd(
   kafka: Config['kafka'],
   topic: string,
   partition: number,
   options: PartitionReadOptions,
-  onRecord: (record: Message) => void,
+  onRecord: (record: Message) => RecordVerdict | Promise<RecordVerdict>,
 ): Promise<void> {
   const consumer = new KafkaConsumer({
     ...librdkafkaConnection(kafka),
@@ -74,7 +80,7 @@ export async function readPartitionToEnd(
           reached = end;
           break;
         }
-        onRecord(message);
+        if ((await onRecord(message)) === 'stop') return;
         reached = Math.max(reached, message.offset + 1);
       }
     }
