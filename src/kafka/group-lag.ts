@@ -42,7 +42,9 @@ export async function groupLag(
       let lag = high > from ? high - from : 0n;
       if (options.readCommitted && lag > 0n && lag <= EXACT_UP_TO) {
         let records = 0n;
-        await readPartitionToEnd(kafka, topic, w.partition, { readCommitted: true, from: Number(from), timeoutMs: options.timeoutMs }, () => records++);
+        await readPartitionToEnd(kafka, topic, w.partition, { readCommitted: true, from: Number(from), timeoutMs: options.timeoutMs }, () => {
+          records++;
+        });
         lag = records;
       }
       return { partition: w.partition, low, high, committed: committedOffset, lag };

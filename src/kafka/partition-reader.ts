@@ -3,7 +3,7 @@
 // reader gets there only once every transaction written before that point has committed
 // or aborted, so what it returns is settled, never a guess about an open transaction.
 import { randomUUID } from 'node:crypto';
-import kafkaJavascript, { type Message } from '@confluentinc/kafka-javascript';
+import kafkaJavascript, { type ConsumerGlobalConfig, type ConsumerTopicConfig, type Message } from '@confluentinc/kafka-javascript';
 import type { Config } from '../config.js';
 import { librdkafkaConnection } from './client.js';
 import { DependencyUnavailableError } from './consumer/errors.js';
@@ -19,29 +19,41 @@ export interface PartitionReadOptions {
   readonly timeoutMs: number;
 }
 
+/**
+ * A consumer that is assigned partitions and never joins, commits to or creates a group:
+ * librdkafka wants a group id for any consumer, and a random one is never used.
+ */
+export function groupFreeReaderConfig(kafka: Config['kafka'], purpose: string, readCommitted: boolean): ConsumerGlobalConfig & ConsumerTopicConfig {
+  return {
+    ...librdkafkaConnection(kafka),
+    'group.id': `${purpose}-${randomUUID()}`,
+    'enable.auto.commit': false,
+    'enable.auto.offset.store': false,
+    'isolation.level': readCommitted ? 'read_committed' : 'read_uncommitted',
+    // A start offset below the log start (deleted by retention) means the log start.
+    'auto.offset.reset': 'earliest',
+  };
+}
+
 const POLL_BATCH = 1000;
 
 const OFFSET_BEGINNING = -2;
 
-/** Calls onRecord for every record of the partition (from `from`) in offset order, then resolves. */
+/** What onRecord answers: 'stop' ends the read before the partition's end. */
+export type RecordVerdict = void | 'stop';
+
+/**
+ * Calls onRecord for every record of the partition (from `from`) in offset order, awaiting
+ * each answer before the next record, then resolves.
+ */
 export async function readPartitionToEnd(
   kafka: Config['kafka'],
   topic: string,
   partition: number,
   options: PartitionReadOptions,
-  onRecord: (record: Message) => void,
+  onRecord: (record: Message) => RecordVerdict | Promise<RecordVerdict>,
 ): Promise<void> {
-  const consumer = new KafkaConsumer({
-    ...librdkafkaConnection(kafka),
-    // librdkafka wants a group id for any consumer; nothing is ever committed to it.
-    'group.id': `partition-reader-${randomUUID()}`,
-    'enable.auto.commit': false,
-    'enable.auto.offset.store': false,
-    'isolation.level': options.readCommitted ? 'read_committed' : 'read_uncommitted',
-    'enable.partition.eof': true,
-    // A start offset below the log start (deleted by retention) means the log start.
-    'auto.offset.reset': 'earliest',
-  });
+  const consumer = new KafkaConsumer({ ...groupFreeReaderConfig(kafka, 'partition-reader', options.readCommitted), 'enable.partition.eof': true });
   const deadline = Date.now() + options.timeoutMs;
   const remaining = () => Math.max(1, deadline - Date.now());
   const failure = (what: string, cause?: unknown) =>
@@ -74,7 +86,7 @@ export async function readPartitionToEnd(
           reached = end;
           break;
         }
-        onRecord(message);
+        if ((await onRecord(message)) === 'stop') return;
         reached = Math.max(reached, message.offset + 1);
       }
     }

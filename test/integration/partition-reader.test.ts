@@ -18,7 +18,9 @@ const topic = `partition-reader-test-${randomUUID()}`;
 
 const keysOf = async (readCommitted: boolean, timeoutMs = 20_000) => {
   const keys: string[] = [];
-  await readPartitionToEnd(config.kafka, topic, 0, { readCommitted, timeoutMs }, (record) => keys.push(record.key!.toString()));
+  await readPartitionToEnd(config.kafka, topic, 0, { readCommitted, timeoutMs }, (record) => {
+    keys.push(record.key!.toString());
+  });
   return keys;
 };
 

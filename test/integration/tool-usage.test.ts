@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDist } from '../support/processes.js';
 
 const root = new URL('../../', import.meta.url).pathname;
-const TOOLS = ['dlq', 'replay', 'register-schemas'] as const;
+const TOOLS = ['dlq', 'replay', 'register-schemas', 'topic'] as const;
 
 interface Outcome {
   readonly code: number;

@@ -24,7 +24,7 @@ const appServices = ['register-schemas', 'api', ...SERVICE_NAMES];
 
 describe('docker-compose.yml', () => {
   it('runs the infrastructure from images and every app process from the Dockerfile', () => {
-    for (const name of ['kafka', 'schema-registry', 'postgres', 'mailpit']) expect(services[name]?.image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
+    for (const name of ['kafka', 'schema-registry', 'postgres', 'mailpit', 'kafka-ui']) expect(services[name]?.image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
     for (const name of appServices) expect(services[name]?.build, name).toBe('.');
     expect(services.kafka!.image).toMatch(/^confluentinc\/cp-kafka:/);
     expect(services['schema-registry']!.image).toMatch(/^confluentinc\/cp-schema-registry:/);
@@ -63,6 +63,20 @@ describe('docker-compose.yml', () => {
       expect(services[name]!.healthcheck!.test.join(' '), name).toContain(`127.0.0.1:${httpPort}/healthz`);
     }
     expect(services.api!.healthcheck!.test.join(' ')).toContain('/readyz');
+  });
+
+  it('runs Kafbat UI, pinned to a version, on the compose broker and registry, with its port published', () => {
+    const ui = services['kafka-ui']!;
+    expect(ui.image).toMatch(/^ghcr\.io\/kafbat\/kafka-ui:v\d+\.\d+\.\d+$/);
+    // The broker's listener for containers, and the registry's own listener, as the app's containers reach them.
+    const internalListener = /INTERNAL:\/\/([\w.-]+:\d+)/.exec(String(services.kafka!.environment!.KAFKA_ADVERTISED_LISTENERS))![1];
+    const registryPort = /:(\d+)$/.exec(String(services['schema-registry']!.environment!.SCHEMA_REGISTRY_LISTENERS))![1];
+    expect(ui.environment!.KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS).toBe(internalListener);
+    expect(ui.environment!.KAFKA_CLUSTERS_0_SCHEMAREGISTRY).toBe(`http://schema-registry:${registryPort}`);
+    expect(ui.environment!.KAFKA_CLUSTERS_0_NAME).toBeTruthy();
+    expect(ui.ports).toEqual(['8080:8080']);
+    expect(ui.healthcheck!.test.join(' ')).toContain('127.0.0.1:8080/actuator/health');
+    expect(ui.depends_on).toEqual({ kafka: { condition: 'service_healthy' }, 'schema-registry': { condition: 'service_healthy' } });
   });
 
   it('starts the app only after the schemas are registered, and that after Kafka and the registry are healthy', () => {

@@ -1,38 +1,47 @@
 // Decodes Confluent wire-format records (magic byte 0, 4-byte schema id, Avro body) with
-// the writer schema fetched from the registry by id (cached) and resolved into the
-// service's own reader schema, so a service reads every version of a contract as the one
-// it was written against.
+// the writer schema fetched from the registry by id (cached). Given a reader schema, it
+// resolves every writer schema into it, so a service reads every version of a contract as
+// the one it was written against; without one (the topic viewer), it reads each record as
+// its writer wrote it.
 import avro from 'avsc';
 import type { SchemaRegistryClient } from '../../registry/client.js';
 import { logicalTypes } from '../../registry/logical-types.js';
 import { DependencyUnavailableError, PoisonRecordError } from './errors.js';
 import { registryLookupFault } from './failure-classification.js';
 
+/** The schema id of a wire-format value; PoisonRecordError for bytes not in that format. */
+export function wireFormatSchemaId(bytes: Buffer | null): number {
+  if (!bytes || bytes.length < 6) throw new PoisonRecordError(`record value too short for the wire format (${bytes?.length ?? 0} bytes)`);
+  if (bytes[0] !== 0) throw new PoisonRecordError(`unknown magic byte ${bytes[0]} (expected 0)`);
+  return bytes.readUInt32BE(1);
+}
+
+type BodyReader = (body: Buffer) => unknown;
+
 export class AvroDecoder<T> {
-  private readonly reader: avro.Type;
-  private readonly resolvers = new Map<number, avro.Resolver | 'same'>();
+  private readonly reader: avro.Type | undefined;
+  private readonly readers = new Map<number, BodyReader>();
 
   constructor(
     private readonly registry: SchemaRegistryClient,
     private readonly subject: string,
-    readerSchema: string,
+    /** Unset: each record is decoded with its writer schema as it is. */
+    readerSchema?: string,
   ) {
-    this.reader = avro.Type.forSchema(JSON.parse(readerSchema) as avro.Schema, { logicalTypes });
+    this.reader = readerSchema === undefined ? undefined : avro.Type.forSchema(JSON.parse(readerSchema) as avro.Schema, { logicalTypes });
   }
 
   async decode(bytes: Buffer | null): Promise<T> {
-    if (!bytes || bytes.length < 6) throw new PoisonRecordError(`record value too short for the wire format (${bytes?.length ?? 0} bytes)`);
-    if (bytes[0] !== 0) throw new PoisonRecordError(`unknown magic byte ${bytes[0]} (expected 0)`);
-    const schemaId = bytes.readUInt32BE(1);
-    const resolver = this.resolvers.get(schemaId) ?? (await this.resolverFor(schemaId));
+    const schemaId = wireFormatSchemaId(bytes);
+    const read = this.readers.get(schemaId) ?? (await this.readerFor(schemaId));
     try {
-      return (resolver === 'same' ? this.reader.fromBuffer(bytes.subarray(5)) : this.reader.fromBuffer(bytes.subarray(5), resolver)) as T;
+      return read(bytes!.subarray(5)) as T;
     } catch (error) {
       throw new PoisonRecordError(`cannot decode the Avro body with schema id ${schemaId}: ${(error as Error).message}`);
     }
   }
 
-  private async resolverFor(schemaId: number): Promise<avro.Resolver | 'same'> {
+  private async readerFor(schemaId: number): Promise<BodyReader> {
     let writerSchema: string;
     try {
       writerSchema = (await this.registry.getBySubjectAndId(this.subject, schemaId)).schema;
@@ -44,14 +53,20 @@ export class AvroDecoder<T> {
       // fault: wait for it, do not dead-letter.
       throw new DependencyUnavailableError('schema-registry', `cannot fetch schema id ${schemaId}: ${(error as Error).message}`, { cause: error });
     }
-    let resolver: avro.Resolver | 'same';
+    let read: BodyReader;
     try {
       const writer = avro.Type.forSchema(JSON.parse(writerSchema) as avro.Schema, { logicalTypes });
-      resolver = writer.equals(this.reader) ? 'same' : this.reader.createResolver(writer);
+      const reader = this.reader;
+      if (reader === undefined || writer.equals(reader)) {
+        read = (body) => writer.fromBuffer(body);
+      } else {
+        const resolver = reader.createResolver(writer);
+        read = (body) => reader.fromBuffer(body, resolver);
+      }
     } catch (error) {
-      throw new PoisonRecordError(`schema id ${schemaId} cannot be read as ${this.reader.name ?? 'the reader schema'}: ${(error as Error).message}`);
+      throw new PoisonRecordError(`schema id ${schemaId} cannot be read as ${this.reader?.name ?? 'written'}: ${(error as Error).message}`);
     }
-    this.resolvers.set(schemaId, resolver);
-    return resolver;
+    this.readers.set(schemaId, read);
+    return read;
   }
 }
