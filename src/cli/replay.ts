@@ -55,14 +55,14 @@ try {
   await requireIdleGroup(admin, group);
   const store = rebuild ? new AnalyticsStore((pool = createPool(config.database.url)), config.analytics.dbSchema) : undefined;
   if (rebuild) await requireWholeHistory();
-  const planAll = async (): Promise<TopicMoves[]> =>
+  const planAll = async (resumesAt?: (topic: string, partitions: readonly number[]) => Promise<Map<number, bigint>>): Promise<TopicMoves[]> =>
     Promise.all(
       inputs.map(async ({ topic, readCommitted }) => ({
         topic,
-        moves: await planMove(admin, group, topic, target, { partitions, readCommitted, now, resumesAt: store && ((ps) => storedPositions(store, topic, ps)) }),
+        moves: await planMove(admin, group, topic, target, { partitions, readCommitted, now, resumesAt: resumesAt && ((ps) => resumesAt(topic, ps)) }),
       })),
     );
-  let planned = await planAll();
+  let planned = await planAll(store && ((topic, ps) => storedPositions(store, topic, ps)));
   process.stdout.write(`group ${group} ${describeTarget(target, now)}${partitions ? ` on partition(s) ${partitions.join(', ')}` : ''}:\n`);
   process.stdout.write(formatMoves(planned));
   if (!execute) {
@@ -74,7 +74,8 @@ try {
       // uncommitted: an instance that joined meanwhile makes the rebuild fail, not race.
       await store.clear(async () => {
         await requireIdleGroup(admin, group);
-        planned = await planAll();
+        // The stored positions are being emptied with the tables (and are locked with them).
+        planned = await planAll(async () => new Map());
         for (const { topic, moves } of planned) await commitMove(kafka, group, topic, moves);
       });
       process.stdout.write(`analytics tables in schema ${config.analytics.dbSchema} cleared\n`);

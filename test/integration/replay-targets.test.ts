@@ -228,6 +228,7 @@ describe('replay, the tool', () => {
 
         const dry = await replay('rebuild', 'analytics');
 
+        expect(dry.stderr).toBe('');
         expect(dry.code).toBe(0);
         // The current positions are the stored ones (a partition with none starts at the beginning).
         expect(rows(dry.stdout).get(1)).toEqual(['4', '0', '0', '5', 'replays 4']);
@@ -237,6 +238,7 @@ describe('replay, the tool', () => {
 
         const rebuild = await replay('rebuild', 'analytics', '--execute');
 
+        expect(rebuild.stderr).toBe('');
         expect(rebuild.code).toBe(0);
         expect(rebuild.stdout).toContain(`analytics tables in schema ${config.analytics.dbSchema} cleared`);
         expect(await store.positions(analyticsGroup(), topic, [1])).toEqual(new Map([[1, '-2']]));
