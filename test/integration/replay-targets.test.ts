@@ -15,6 +15,7 @@ import { groupProgress, moveGroup, planMove, ReplayRefusedError } from '../../sr
 import { AnalyticsStore } from '../../src/services/analytics/store.js';
 import { isolatedConfig } from '../support/api.js';
 import { buildDist, envFor, root } from '../support/processes.js';
+import { eventually } from '../support/services.js';
 
 const PARTITIONS = 3;
 const PER_PARTITION = 5;
@@ -203,6 +204,27 @@ describe('replay, the tool', () => {
 
     expect(outcome.code).toBe(3);
     expect(outcome.stderr).toBe(`replay: 1:999 is outside partition 1's offsets 0–${PER_PARTITION}\n`);
+    expect(await committed(group)).toEqual(everywhere(0));
+  });
+
+  it('refuses while the group has a live member, dry run or not: exit 3, naming it, nothing moved', async () => {
+    const group = emailGroup('live');
+    await moveGroup(kafka, admin, group, topic, { kind: 'earliest' });
+    const member = kafka.consumer({ kafkaJS: { groupId: group, fromBeginning: false, autoCommit: false } });
+    await member.connect();
+    try {
+      await member.subscribe({ topics: [topic] });
+      await member.run({ eachMessage: async () => undefined });
+      await eventually(async () => ((await admin.describeGroups([group])).groups[0]?.members.length ?? 0) > 0, () => 'the member joining');
+
+      for (const args of [['--to-latest', '--execute'], []]) {
+        const outcome = await replay('live', 'email', ...args);
+        expect(outcome.code).toBe(3);
+        expect(outcome.stderr).toMatch(new RegExp(`^replay: group ${group.replaceAll('.', '\\.')} has 1 live member\\(s\\) .*; stop the service before replaying it\n$`));
+      }
+    } finally {
+      await member.disconnect();
+    }
     expect(await committed(group)).toEqual(everywhere(0));
   });
 
