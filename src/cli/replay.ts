@@ -54,6 +54,9 @@ try {
   if (rebuild) requireRebuildTarget();
   await requireIdleGroup(admin, group);
   const store = rebuild ? new AnalyticsStore((pool = createPool(config.database.url)), config.analytics.dbSchema) : undefined;
+  // The stored positions are read from the tables as the service would create them: on a
+  // schema it never ran on, its migrations create them empty (no position, no count).
+  await store?.init();
   if (rebuild) await requireWholeHistory();
   const planAll = async (resumesAt?: (topic: string, partitions: readonly number[]) => Promise<Map<number, bigint>>): Promise<TopicMoves[]> =>
     Promise.all(
@@ -69,7 +72,6 @@ try {
     process.stdout.write('dry run: nothing changed; add --execute to move the group\n');
   } else {
     if (store) {
-      await store.init();
       // The group is checked again and moved while the emptied tables are still locked and
       // uncommitted: an instance that joined meanwhile makes the rebuild fail, not race.
       await store.clear(async () => {
