@@ -1,99 +1,142 @@
-// Entry point of scripts/replay: replay <service> [--to earliest|<ISO time>|p:o,…] [--wait]
-// Moves the service's consumer group (refusing while it has live members); for analytics,
-// a rebuild: its tables are cleared and it recounts from the earliest offset (refused when
-// retention has deleted the topic's beginning, unless --force). --wait shows progress until
-// the (re)started service has caught up.
+// Entry point of scripts/replay: replay <service> [target] [--partitions p,…] [--execute [--wait]] [--force]
+// kafka-consumer-groups --reset-offsets for a service's consumer group (see replay-args.ts):
+// prints the move per partition, and makes it only with --execute, refusing while the group
+// has live members. For analytics, a rebuild: its tables are cleared and it recounts both
+// of its topics from the earliest offset (refused when retention has deleted the signups
+// topic's beginning, unless --force). --wait shows progress until the (re)started service
+// has caught up.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createPool } from '../db/pool.js';
+import { createPool, type Pool } from '../db/pool.js';
 import { createKafka } from '../kafka/client.js';
 import { createLogger } from '../logger.js';
-import { groupProgress, moveGroup, parseReplayTarget, plannedPositions, ReplayRefusedError, requireIdleGroup, type ReplayTarget } from '../operations/replay.js';
-import { AnalyticsStore } from '../services/analytics/store.js';
-import { consumerGroups, isServiceName, SERVICE_NAMES, serviceDefinition } from '../services/catalog.js';
+import { commitMove, groupProgress, planMove, positionsOf, ReplayRefusedError, requireIdleGroup } from '../operations/replay.js';
+import { enrolmentTopic } from '../services/analytics/onboarding-started.js';
+import { AnalyticsStore, OFFSET_BEGINNING } from '../services/analytics/store.js';
+import { consumerGroups, serviceDefinition } from '../services/catalog.js';
 import { loadConfigOrExit } from './load-config.js';
+import { parseReplayArgs, REPLAY_USAGE } from './replay-args.js';
+import { describeTarget, formatMoves, type TopicMoves } from './replay-table.js';
 import { exitWithUsage, wantsHelp } from './usage.js';
 
 const args = process.argv.slice(2);
-const [service, ...rest] = args;
-const usage =
-  `usage: replay <${SERVICE_NAMES.join('|')}> [--to earliest|<ISO timestamp>|partition:offset[,…]] [--dry-run] [--wait] [--force]\n` +
-  '  --to p:o,…  moves only the listed partitions; the others keep their positions\n' +
-  '  --dry-run   shows where the group would move (and any refusal) without moving it\n';
-if (wantsHelp(args) || !isServiceName(service)) exitWithUsage(usage, args);
-const toIndex = rest.indexOf('--to');
-const wait = rest.includes('--wait');
-const force = rest.includes('--force');
-const dryRun = rest.includes('--dry-run');
+const parsed = parseReplayArgs(args);
+if (wantsHelp(args)) exitWithUsage(REPLAY_USAGE, args);
+if ('problem' in parsed) exitWithUsage(REPLAY_USAGE, args, `replay: ${parsed.problem}`);
+const { service, target, partitions, execute, wait, force } = parsed.options;
 
 const config = loadConfigOrExit();
 const logger = createLogger('warn', 'replay');
 const kafka = createKafka(config.kafka, logger);
 const admin = kafka.admin();
 const group = consumerGroups(config)[service];
-const { input } = serviceDefinition(service);
-const topic = input.topic(config.topics);
+const definition = serviceDefinition(service);
+const rebuild = service === 'analytics';
 
+interface GroupInput {
+  readonly topic: string;
+  /** Where "the end" is the last stable offset. */
+  readonly readCommitted: boolean;
+  /** Commit markers take offsets: progress counts records near the end (group-lag.ts). */
+  readonly transactional: boolean;
+}
+
+// Analytics' one group reads the enrolment topic too (the funnel): a rebuild clears what
+// it keeps from both, so both start over.
+const inputs: GroupInput[] = [
+  { topic: definition.input.topic(config.topics), readCommitted: definition.isolation === 'read_committed', transactional: definition.input.transactional },
+  ...(rebuild ? [{ topic: enrolmentTopic(config.topics), readCommitted: true, transactional: true }] : []),
+];
+
+const now = new Date();
+let pool: Pool | undefined;
 await admin.connect();
 try {
-  const target = parseReplayTarget(toIndex >= 0 ? rest[toIndex + 1] : undefined);
+  if (rebuild) requireRebuildTarget();
   await requireIdleGroup(admin, group);
-  if (service === 'analytics') await requireWholeHistory(target);
-  let positions: Map<number, string>;
-  if (dryRun) {
-    positions = await plannedPositions(admin, topic, target);
-    process.stdout.write(`dry run: group ${group} on ${topic} would move to ${describe(positions)}; nothing was changed\n`);
-  } else if (service === 'analytics') {
-    const pool = createPool(config.database.url);
-    try {
-      const store = new AnalyticsStore(pool, config.analytics.dbSchema);
-      await store.init();
+  const store = rebuild ? new AnalyticsStore((pool = createPool(config.database.url)), config.analytics.dbSchema) : undefined;
+  // The stored positions are read from the tables as the service would create them: on a
+  // schema it never ran on, its migrations create them empty (no position, no count).
+  await store?.init();
+  if (rebuild) await requireWholeHistory();
+  const planAll = async (resumesAt?: (topic: string, partitions: readonly number[]) => Promise<Map<number, bigint>>): Promise<TopicMoves[]> =>
+    Promise.all(
+      inputs.map(async ({ topic, readCommitted }) => ({
+        topic,
+        moves: await planMove(admin, group, topic, target, { partitions, readCommitted, now, resumesAt: resumesAt && ((ps) => resumesAt(topic, ps)) }),
+      })),
+    );
+  let planned = await planAll(store && ((topic, ps) => storedPositions(store, topic, ps)));
+  process.stdout.write(`group ${group} ${describeTarget(target, now)}${partitions ? ` on partition(s) ${partitions.join(', ')}` : ''}:\n`);
+  process.stdout.write(formatMoves(planned));
+  if (!execute) {
+    process.stdout.write('dry run: nothing changed; add --execute to move the group\n');
+  } else {
+    if (store) {
       // The group is checked again and moved while the emptied tables are still locked and
       // uncommitted: an instance that joined meanwhile makes the rebuild fail, not race.
-      let moved: Map<number, string> | undefined;
       await store.clear(async () => {
         await requireIdleGroup(admin, group);
-        moved = await moveGroup(kafka, admin, group, topic, target);
+        // The stored positions are being emptied with the tables (and are locked with them).
+        planned = await planAll(async () => new Map());
+        for (const { topic, moves } of planned) await commitMove(kafka, group, topic, moves);
       });
-      positions = moved!;
-    } finally {
-      await pool.end();
+      process.stdout.write(`analytics tables in schema ${config.analytics.dbSchema} cleared\n`);
+    } else {
+      for (const { topic, moves } of planned) await commitMove(kafka, group, topic, moves);
     }
-    process.stdout.write(`analytics tables in schema ${config.analytics.dbSchema} cleared\n`);
-  } else {
-    positions = await moveGroup(kafka, admin, group, topic, target);
-  }
-  if (!dryRun) process.stdout.write(`group ${group} on ${topic} moved to ${describe(positions)}; start the ${service} service to replay\n`);
-  if (wait && !dryRun) {
-    for (;;) {
-      const { processed, total } = await groupProgress(admin, config.kafka, group, topic, positions, { readCommitted: input.transactional });
-      const percent = total === 0n ? 100 : Number((processed * 1000n) / total) / 10;
-      process.stdout.write(`  ${processed}/${total} records (${percent}%)\n`);
-      if (processed >= total) break;
-      await sleep(2000);
-    }
-    process.stdout.write('caught up\n');
+    process.stdout.write(`group ${group} moved; start the ${service} service to replay\n`);
+    if (wait) await showProgress(planned);
   }
 } catch (error) {
   process.stderr.write(`replay: ${(error as Error).message}\n`);
   process.exitCode = error instanceof ReplayRefusedError ? 3 : 1;
 } finally {
   await admin.disconnect();
+  await pool?.end();
 }
 
-function describe(positions: ReadonlyMap<number, string>): string {
-  return [...positions].map(([partition, offset]) => `${partition}:${offset}`).join(', ');
+/** Analytics resumes where its own table says (a partition with no row starts at the beginning). */
+async function storedPositions(store: AnalyticsStore, topic: string, partitions: readonly number[]): Promise<Map<number, bigint>> {
+  const saved = await store.positions(group, topic, partitions);
+  return new Map([...saved].filter(([, offset]) => offset !== OFFSET_BEGINNING).map(([partition, offset]) => [partition, BigInt(offset)]));
 }
 
-/** Analytics' counts cover the whole topic: a rebuild starts at the earliest offset, and only from offset 0 unless --force. */
-async function requireWholeHistory(target: ReplayTarget): Promise<void> {
-  if (target.kind !== 'earliest') {
-    throw new ReplayRefusedError('analytics can only be rebuilt from the earliest offset: its counts cover the whole topic');
+async function showProgress(moved: readonly TopicMoves[]): Promise<void> {
+  for (;;) {
+    let processed = 0n;
+    let total = 0n;
+    for (const { topic, moves } of moved) {
+      const { transactional } = inputs.find((i) => i.topic === topic)!;
+      const progress = await groupProgress(admin, config.kafka, group, topic, positionsOf(moves), { readCommitted: transactional });
+      processed += progress.processed;
+      total += progress.total;
+    }
+    const percent = total === 0n ? 100 : Number((processed * 1000n) / total) / 10;
+    process.stdout.write(`  ${processed}/${total} records (${percent}%)\n`);
+    if (processed >= total) break;
+    await sleep(2000);
   }
-  const truncated = (await admin.fetchTopicOffsets(topic)).filter((w) => BigInt(w.low) > 0n);
-  if (truncated.length === 0) return;
-  const where = truncated.map((w) => `${w.partition} starts at ${w.low}`).join(', ');
-  if (!force) {
-    throw new ReplayRefusedError(`${topic} no longer holds its whole history (${where}): a rebuild would count only what is left. Add --force to rebuild anyway.`);
+  process.stdout.write('caught up\n');
+}
+
+/** Analytics' counts cover its whole topics: a rebuild starts every partition at the earliest offset. */
+function requireRebuildTarget(): void {
+  if (target.kind !== 'earliest' || partitions !== undefined) {
+    throw new ReplayRefusedError(
+      'analytics keeps its positions with its counts, so a move is a rebuild (tables cleared, counted again): only --to-earliest on every partition, since its counts cover the whole topic',
+    );
   }
-  process.stderr.write(`replay: WARNING: ${topic} no longer holds its whole history (${where}); the rebuilt counts will miss every signup before those offsets\n`);
+}
+
+/** …and only from offset 0, unless --force. */
+async function requireWholeHistory(): Promise<void> {
+  for (const { topic } of inputs) {
+    const truncated = (await admin.fetchTopicOffsets(topic)).filter((w) => BigInt(w.low) > 0n);
+    if (truncated.length === 0) continue;
+    const where = truncated.map((w) => `${w.partition} starts at ${w.low}`).join(', ');
+    if (!force) {
+      throw new ReplayRefusedError(`${topic} no longer holds its whole history (${where}): a rebuild would count only what is left. Add --force to rebuild anyway.`);
+    }
+    process.stderr.write(`replay: WARNING: ${topic} no longer holds its whole history (${where}); the rebuilt analytics will miss every record before those offsets\n`);
+  }
 }

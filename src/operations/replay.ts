@@ -1,29 +1,15 @@
-// Moves a service's consumer group so that it processes its topic again: from the
-// earliest offset, from a point in time, or from given offsets. Refuses while the group
+// Moves a service's consumer group on its topic, the way kafka-consumer-groups --reset-offsets
+// does: to the start or the end, to a point in time, by a shift, or to given offsets; planned
+// first (a dry run shows the plan), committed only on request. Refuses while the group
 // has live members (their position would overwrite the move). Analytics keeps its
 // positions in PostgreSQL, so replaying it is a rebuild: clear the tables, start over.
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Config } from '../config.js';
 import { groupLag } from '../kafka/group-lag.js';
 import type { Kafka } from '../kafka/client.js';
+import { partitionsToMove, planMoves, ReplayRefusedError, timestampOf, type PartitionMove, type PartitionPosition, type ReplayTarget } from './replay-targets.js';
 
-export type ReplayTarget = { kind: 'earliest' } | { kind: 'timestamp'; at: Date } | { kind: 'offsets'; offsets: ReadonlyMap<number, string> };
-
-export class ReplayRefusedError extends Error {
-  override readonly name = 'ReplayRefusedError';
-}
-
-export function parseReplayTarget(arg: string | undefined): ReplayTarget {
-  if (!arg || arg === 'earliest') return { kind: 'earliest' };
-  if (/^\d+:\d+(,\d+:\d+)*$/.test(arg)) {
-    return { kind: 'offsets', offsets: new Map(arg.split(',').map((pair) => pair.split(':') as [string, string]).map(([p, o]) => [Number(p), o])) };
-  }
-  const at = new Date(arg);
-  if (Number.isNaN(at.getTime())) {
-    throw new ReplayRefusedError(`--to takes 'earliest', an ISO timestamp or partition:offset[,partition:offset…]; got '${arg}'`);
-  }
-  return { kind: 'timestamp', at };
-}
+export { ReplayRefusedError, type ReplayTarget } from './replay-targets.js';
 
 /** Throws ReplayRefusedError naming the members when the group is not empty. */
 export async function requireIdleGroup(admin: KafkaJS.Admin, groupId: string): Promise<void> {
@@ -35,47 +21,72 @@ export async function requireIdleGroup(admin: KafkaJS.Admin, groupId: string): P
   }
 }
 
-/**
- * The positions a move would commit: every partition for `earliest` and a timestamp; only the
- * listed ones for explicit offsets (the others keep their committed positions). An offset
- * outside a partition's range is refused: the client would silently reset it to the start.
- */
-export async function plannedPositions(admin: KafkaJS.Admin, topic: string, target: ReplayTarget): Promise<Map<number, string>> {
-  const watermarks = await admin.fetchTopicOffsets(topic);
-  switch (target.kind) {
-    case 'earliest':
-      return new Map(watermarks.map((w) => [w.partition, w.low]));
-    case 'timestamp': {
-      const byTime = await admin.fetchTopicOffsetsByTimestamp(topic, target.at.getTime());
-      return new Map(byTime.map((entry) => [entry.partition, entry.offset]));
-    }
-    case 'offsets': {
-      const problems: string[] = [];
-      for (const [partition, offset] of target.offsets) {
-        const range = watermarks.find((w) => w.partition === partition);
-        if (range === undefined) problems.push(`${topic} has no partition ${partition} (it has 0–${watermarks.length - 1})`);
-        else if (BigInt(offset) < BigInt(range.low) || BigInt(offset) > BigInt(range.high)) {
-          problems.push(`${partition}:${offset} is outside partition ${partition}'s offsets ${range.low}–${range.high}`);
-        }
-      }
-      if (problems.length > 0) throw new ReplayRefusedError(problems.join('; '));
-      return new Map(target.offsets);
-    }
-  }
+export interface PlanOptions {
+  /** The partitions to move (--partitions); undefined: every one, or those the target lists. */
+  readonly partitions?: readonly number[];
+  /** The group reads only committed transactions: "the end" is the last stable offset. */
+  readonly readCommitted?: boolean;
+  /**
+   * Where the group resumes each partition, when that is not Kafka's committed offset (a
+   * service that keeps its positions with its effects); a partition missing has none.
+   */
+  readonly resumesAt?: (partitions: readonly number[]) => Promise<ReadonlyMap<number, bigint>>;
+  readonly now?: Date;
 }
 
-/** Commits the group's new positions on `topic` (see plannedPositions). The group must be idle. */
-export async function moveGroup(kafka: Kafka, admin: KafkaJS.Admin, groupId: string, topic: string, target: ReplayTarget): Promise<Map<number, string>> {
-  const positions = await plannedPositions(admin, topic, target);
-  // A consumer that joins nothing: it commits as the (idle) group, then leaves.
+/**
+ * Where a move would take the group on `topic`, per partition it touches (the others keep
+ * their positions). Out-of-range targets are clamped, except explicit offsets, which are
+ * refused (the client would otherwise silently reset them to the start); see replay-targets.ts.
+ */
+export async function planMove(admin: KafkaJS.Admin, groupId: string, topic: string, target: ReplayTarget, options: PlanOptions = {}): Promise<PartitionMove[]> {
+  const isolationLevel = options.readCommitted ? KafkaJS.IsolationLevel.READ_COMMITTED : KafkaJS.IsolationLevel.READ_UNCOMMITTED;
+  const watermarks = await admin.fetchTopicOffsets(topic, { isolationLevel });
+  const ranges = watermarks.map((w) => ({ partition: w.partition, low: BigInt(w.low), high: BigInt(w.high) }));
+  const partitions = partitionsToMove(topic, ranges, target, options.partitions);
+  const resumesAt = options.resumesAt ? await options.resumesAt(partitions) : await committedOffsets(admin, groupId, topic);
+  const positions: PartitionPosition[] = ranges
+    .filter((r) => partitions.includes(r.partition))
+    .map((r) => ({ ...r, committed: resumesAt.get(r.partition) }));
+  const at = timestampOf(target, options.now ?? new Date());
+  const byTime = at === undefined ? undefined : new Map((await admin.fetchTopicOffsetsByTimestamp(topic, at, { isolationLevel })).map((e) => [e.partition, BigInt(e.offset)]));
+  return planMoves(topic, groupId, target, positions, byTime);
+}
+
+async function committedOffsets(admin: KafkaJS.Admin, groupId: string, topic: string): Promise<Map<number, bigint>> {
+  const [entry] = await admin.fetchOffsets({ groupId, topics: [topic], timeout: 10_000 });
+  // A negative offset is the client's "none".
+  return new Map((entry?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, BigInt(p.offset)]));
+}
+
+/** Commits the positions of a planned move as the (idle) group's. */
+export async function commitMove(kafka: Kafka, groupId: string, topic: string, moves: readonly PartitionMove[]): Promise<void> {
+  // A consumer that joins nothing: it commits as the group, then leaves.
   const committer = kafka.consumer({ kafkaJS: { groupId, autoCommit: false } });
   await committer.connect();
   try {
-    await committer.commitOffsets([...positions].map(([partition, offset]) => ({ topic, partition, offset })));
+    await committer.commitOffsets(moves.map((m) => ({ topic, partition: m.partition, offset: String(m.target) })));
   } finally {
     await committer.disconnect();
   }
-  return positions;
+}
+
+/** Plans and commits a move (see planMove); returns the committed positions. The group must be idle. */
+export async function moveGroup(
+  kafka: Kafka,
+  admin: KafkaJS.Admin,
+  groupId: string,
+  topic: string,
+  target: ReplayTarget,
+  options: PlanOptions = {},
+): Promise<Map<number, string>> {
+  const moves = await planMove(admin, groupId, topic, target, options);
+  await commitMove(kafka, groupId, topic, moves);
+  return positionsOf(moves);
+}
+
+export function positionsOf(moves: readonly PartitionMove[]): Map<number, string> {
+  return new Map(moves.map((m) => [m.partition, String(m.target)]));
 }
 
 export interface Progress {

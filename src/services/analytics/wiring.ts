@@ -6,7 +6,7 @@ import { USER_REGISTERED_FOR_ONBOARDING } from '../../events/user-registered-for
 import { lagSources } from '../catalog.js';
 import type { ServiceWiring } from '../wiring.js';
 import { dashboardData, dashboardRoutes } from './dashboard/routes.js';
-import { onboardingStartedProjection } from './onboarding-started.js';
+import { enrolmentTopic, onboardingStartedProjection } from './onboarding-started.js';
 import { analyticsService } from './service.js';
 import { AnalyticsStore } from './store.js';
 
@@ -27,7 +27,7 @@ export const wireAnalytics: ServiceWiring = async ({ config, logger, admin, grou
     companions: [
       onboardingStartedProjection({
         groupId,
-        topic: config.topics.onboarding.name,
+        topic: enrolmentTopic(config.topics),
         readerSchema: loadSchemaHistory(USER_REGISTERED_FOR_ONBOARDING).latest.schema,
         store,
       }),
