@@ -100,6 +100,12 @@ export const EnvSchema = Type.Object({
     maximum: 300_000,
     description: 'milliseconds without a heartbeat after which the group gives a member\'s partitions to the others (within the broker\'s group.min/max.session.timeout.ms)',
   }),
+  CONSUMER_STALL_TIMEOUT_MS: Type.Integer({
+    default: 120_000,
+    minimum: 2000,
+    maximum: 3_600_000,
+    description: 'a consumer with records waiting that has handled nothing for this long, and is not backing off, fails /healthz so that it is restarted',
+  }),
   CONSUMER_INITIAL_BACKOFF_MS: Type.Integer({ default: 500, minimum: 1, maximum: 60_000 }),
   CONSUMER_MAX_BACKOFF_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 600_000 }),
   CONSUMER_MAX_BATCH_SIZE: Type.Integer({
@@ -204,6 +210,7 @@ export interface Config {
     readonly groupPrefix: string;
     readonly maxBatchSize: number;
     readonly sessionTimeoutMs: number;
+    readonly stallTimeoutMs: number;
     readonly retry: { readonly maxAttempts: number; readonly initialBackoffMs: number; readonly maxBackoffMs: number };
   };
   readonly mail: { readonly smtpUrl: string; readonly from: string; readonly requireTls: boolean };
@@ -282,6 +289,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       groupPrefix: env.CONSUMER_GROUP_PREFIX,
       maxBatchSize: env.CONSUMER_MAX_BATCH_SIZE,
       sessionTimeoutMs: env.CONSUMER_SESSION_TIMEOUT_MS,
+      stallTimeoutMs: env.CONSUMER_STALL_TIMEOUT_MS,
       retry: {
         maxAttempts: env.CONSUMER_MAX_ATTEMPTS,
         initialBackoffMs: env.CONSUMER_INITIAL_BACKOFF_MS,
@@ -331,6 +339,7 @@ export function environmentOf(config: Config): { readonly [Variable in keyof Env
     EVENT_RETENTION_MS: text(topics.eventRetentionMs),
     DLQ_RETENTION_MS: text(topics.deadLetterRetentionMs),
     CONSUMER_SESSION_TIMEOUT_MS: text(consumers.sessionTimeoutMs),
+    CONSUMER_STALL_TIMEOUT_MS: text(consumers.stallTimeoutMs),
     CONSUMER_INITIAL_BACKOFF_MS: text(consumers.retry.initialBackoffMs),
     CONSUMER_MAX_BACKOFF_MS: text(consumers.retry.maxBackoffMs),
     CONSUMER_MAX_BATCH_SIZE: text(consumers.maxBatchSize),

@@ -32,6 +32,7 @@ closeWithGrace({ delay: config.shutdownTimeoutMs, logger: { error: (m: unknown) 
 service = await startService(name, config, logger);
 health = await startHealthServer({
   consumer: service.consumer,
+  watched: service.consumers,
   registry: service.metrics,
   logger,
   host: config.serviceHttp.host,

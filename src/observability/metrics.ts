@@ -83,6 +83,22 @@ export function deadLetterGauge(registry: Registry, group: string, count: () => 
   });
 }
 
+/**
+ * Seconds since each consumer of the group last made progress (a handler call returned, or
+ * a deliberate wait went round): the slowest of them. Climbing while lag grows means stalled.
+ */
+export function progressGauge(registry: Registry, group: string, consumers: ReadonlyArray<{ sinceLastProgressMs(): number }>): void {
+  new Gauge({
+    name: 'consumer_last_progress_age_seconds',
+    help: 'Seconds since the consumer last handled a record (or waited on purpose: back-off, a dependency); with lag growing, it is stalled',
+    labelNames: ['group'],
+    registers: [registry],
+    collect() {
+      this.set({ group }, Math.max(...consumers.map((c) => c.sinceLastProgressMs())) / 1000);
+    },
+  });
+}
+
 /** The API's metrics. */
 export function apiMetrics(registry: Registry) {
   return {

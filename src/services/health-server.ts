@@ -10,7 +10,10 @@ import type { CheckResult, LivenessReport, ReadinessReport } from '../observabil
 const STALE_AFTER_MS = 3 * KAFKA_STATS_INTERVAL_MS;
 
 export async function startHealthServer(options: {
+  /** Readiness: this consumer has partitions. */
   readonly consumer: RunningConsumer;
+  /** Liveness: each of these is making progress (progress.ts); defaults to `consumer`. */
+  readonly watched?: readonly RunningConsumer[];
   readonly registry: Registry;
   readonly logger: Logger;
   readonly host: string;
@@ -28,9 +31,18 @@ export async function startHealthServer(options: {
     const age = statsAge();
     return { ok: age < STALE_AFTER_MS, detail: `librdkafka's last statistics ${age} ms ago` };
   };
+  const watched = options.watched ?? [consumer];
+  // Stalled: records waiting, nothing handled for CONSUMER_STALL_TIMEOUT_MS, no back-off. The
+  // client's threads can be fine meanwhile, so this is what makes an orchestrator restart it.
+  const progress = (): CheckResult => {
+    const verdicts = watched.map((c) => c.progress());
+    const failing = verdicts.find((v) => !v.ok);
+    return failing ?? { ok: true, detail: verdicts.map((v) => v.detail).join('; ') };
+  };
   app.get('/healthz', async (_request, reply) => {
     const statistics = kafkaStatistics();
-    const report: LivenessReport = { live: statistics.ok, checks: { kafkaStatistics: statistics } };
+    const progressing = progress();
+    const report: LivenessReport = { live: statistics.ok && progressing.ok, checks: { kafkaStatistics: statistics, progress: progressing } };
     return reply.code(report.live ? 200 : 503).send(report);
   });
   app.get('/readyz', async (_request, reply) => {

@@ -9,14 +9,17 @@ import { createKafka } from '../kafka/client.js';
 import { deadLetterTopic } from '../kafka/consumer/dead-letter.js';
 import { runConsumer, type RunningConsumer } from '../kafka/consumer/runtime.js';
 import type { Logger } from '../logger.js';
-import { consumerMetrics, createMetricsRegistry, deadLetterGauge, librdkafkaStatsCallback, type Registry } from '../observability/metrics.js';
+import { consumerMetrics, createMetricsRegistry, deadLetterGauge, librdkafkaStatsCallback, progressGauge, type Registry } from '../observability/metrics.js';
 import { DeadLetterDepth } from '../operations/dead-letters.js';
 import { createRegistryClient } from '../registry/client.js';
 import { consumerGroups, serviceClientId, serviceDefinition, type ServiceName } from './catalog.js';
 
 export interface RunningService {
   readonly name: ServiceName;
+  /** The service's consumer of its input topic; readiness is its having partitions. */
   readonly consumer: RunningConsumer;
+  /** Every consumer the service runs (analytics runs a second one): liveness covers them all. */
+  readonly consumers: readonly RunningConsumer[];
   readonly metrics: Registry;
   /** Extra routes for the service's HTTP listener (the analytics dashboard). */
   readonly httpRoutes?: (app: FastifyInstance) => Promise<void>;
@@ -60,16 +63,21 @@ export async function startService(name: ServiceName, sharedConfig: Config, logg
     produceTimeoutMs: config.kafka.produceTimeoutMs,
     metrics: consumerMetrics(metrics),
     statsCallback: librdkafkaStatsCallback(metrics, `${name}-consumer`),
+    progress: { stallAfterMs: config.consumers.stallTimeoutMs, admin, kafka: config.kafka },
   };
   const consumer = await runConsumer({ ...wired.service, readCommitted: definition.isolation === 'read_committed' }, { ...runtime, ...wired.runtime });
+  const consumers = [consumer];
   for (const companion of wired.companions ?? []) {
     const running = await runConsumer(companion, runtime);
+    consumers.push(running);
     cleanups.push(() => running.stop());
   }
+  progressGauge(metrics, groupId, consumers);
 
   return {
     name,
     consumer,
+    consumers,
     metrics,
     ...(wired.httpRoutes ? { httpRoutes: wired.httpRoutes } : {}),
     async stop() {

@@ -28,6 +28,11 @@ export class PartitionBackOff {
     throw failure;
   }
 
+  /** True while some partition waits out a back-off. */
+  active(): boolean {
+    return this.timers.size > 0;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);

@@ -17,6 +17,8 @@ export interface RebalanceOptions {
   readonly stopping: () => boolean;
   /** Back-off between attempts to read the stored positions. */
   readonly retryDelayMs: (attempt: number) => number;
+  /** Called on each attempt while the assignment waits for the store: a wait on purpose, not a stall. */
+  readonly waiting?: () => void;
 }
 
 /**
@@ -52,9 +54,10 @@ export function rebalanceCallback<T>(service: ConsumerService<T>, options: Rebal
 async function storedOffsetsWhenAvailable<T>(
   service: ConsumerService<T>,
   assignment: Assignment,
-  { logger, stopping, retryDelayMs }: RebalanceOptions,
+  { logger, stopping, retryDelayMs, waiting }: RebalanceOptions,
 ): Promise<ReadonlyMap<number, string> | undefined> {
   for (let attempt = 1; !stopping(); attempt++) {
+    waiting?.();
     try {
       return await service.storedOffsets!(assignment.map((a) => a.partition));
     } catch (error) {

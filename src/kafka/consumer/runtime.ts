@@ -11,11 +11,14 @@
 // and the input offset commit in one Kafka transaction: exactly once for read_committed
 // readers.
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
+import type { CheckResult } from '../../observability/health.js';
 import type { SchemaRegistryClient } from '../../registry/client.js';
 import { KAFKA_STATS_INTERVAL_MS, type ConsumerMetrics } from '../../observability/metrics.js';
 import { valueSubject } from '../../events/subjects.js';
 import type { Kafka } from '../client.js';
+import { groupLag } from '../group-lag.js';
 import { createIdempotentProducer } from '../producer.js';
 import { AvroDecoder } from './avro-decoder.js';
 import { PartitionBackOff } from './back-off.js';
@@ -25,6 +28,7 @@ import { backoffMs, type RetryPolicy } from './errors.js';
 import { batchMode } from './modes/batch-mode.js';
 import { recordMode } from './modes/record-mode.js';
 import { transactionalMode } from './modes/transactional-mode.js';
+import { ProgressWatch } from './progress.js';
 import { rebalanceCallback } from './rebalance.js';
 import { RecordProcessor } from './record-processor.js';
 import type { ConsumerService } from './service.js';
@@ -46,6 +50,8 @@ export interface ConsumerRuntimeOptions {
   readonly metrics?: ConsumerMetrics;
   /** Receives librdkafka's statistics of the consumer (see observability/metrics). */
   readonly statsCallback?: (event: { message: string }) => void;
+  /** Stall detection (progress.ts): the lag is measured with this admin client when nothing moved for `stallAfterMs`. */
+  readonly progress?: { readonly stallAfterMs: number; readonly admin: KafkaJS.Admin; readonly kafka: Config['kafka'] };
 }
 
 export interface RunningConsumer {
@@ -55,6 +61,10 @@ export interface RunningConsumer {
   assignment(): KafkaJS.TopicPartition[];
   /** When librdkafka last reported statistics: its threads are alive and polling. */
   lastStatsAt(): number | undefined;
+  /** Whether records are getting handled (progress.ts): failing means stalled, restart me. */
+  progress(): CheckResult;
+  /** Milliseconds since a handler call last returned or a deliberate wait went round. */
+  sinceLastProgressMs(): number;
 }
 
 export async function runConsumer<T>(service: ConsumerService<T>, options: ConsumerRuntimeOptions): Promise<RunningConsumer> {
@@ -64,9 +74,27 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   const labels = { group: service.groupId, topic: service.topic };
   let lastStatsAt: number | undefined;
   let stopping = false;
-  const rebalance = rebalanceCallback(service, { logger, stopping: () => stopping, retryDelayMs: (attempt) => backoffMs(attempt, options.retry) });
+  const backOff = new PartitionBackOff(logger);
+  // Assigned at once below; the watch needs the consumer for the lag of its partitions.
+  let consumer: KafkaJS.Consumer;
+  const watch = new ProgressWatch({
+    stallAfterMs: options.progress?.stallAfterMs ?? Number.POSITIVE_INFINITY,
+    backingOff: () => backOff.active(),
+    lag: async () => {
+      const { admin, kafka } = options.progress!;
+      const assigned = new Set(consumer.assignment().filter((tp) => tp.topic === service.topic).map((tp) => tp.partition));
+      const lags = await groupLag(admin, kafka, service.groupId, service.topic, { readCommitted: service.readCommitted === true, timeoutMs: 10_000 });
+      return lags.filter((p) => assigned.has(p.partition)).reduce((sum, p) => sum + p.lag, 0n);
+    },
+  });
+  const rebalance = rebalanceCallback(service, {
+    logger,
+    stopping: () => stopping,
+    retryDelayMs: (attempt) => backoffMs(attempt, options.retry),
+    waiting: () => watch.progressed(),
+  });
 
-  const consumer = options.kafka.consumer({
+  consumer = options.kafka.consumer({
     kafkaJS: {
       groupId: service.groupId,
       fromBeginning: true,
@@ -96,7 +124,6 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     metrics: options.metrics,
     labels,
   });
-  const backOff = new PartitionBackOff(logger);
   const retryDelayMs = options.retry.maxBackoffMs;
 
   // Transactional mode: output records and dead letters go in the transactions. Otherwise
@@ -131,14 +158,26 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   await consumer.connect();
   await consumer.subscribe({ topics: [service.topic] });
   const partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 1;
-  await consumer.run(eachBatch ? { partitionsConsumedConcurrently, eachBatch } : { partitionsConsumedConcurrently, eachMessage: eachMessage! });
+  await consumer.run(eachBatch ? { partitionsConsumedConcurrently, eachBatch: watch.track(eachBatch) } : { partitionsConsumedConcurrently, eachMessage: watch.track(eachMessage!) });
   logger.info({ topic: service.topic, transactional }, `${service.name} consumer running`);
+  let watching: NodeJS.Timeout | undefined;
+  if (options.progress) {
+    const everyMs = Math.min(options.progress.stallAfterMs / 4, 15_000);
+    watching = setInterval(() => {
+      void watch.evaluate().then((verdict) => {
+        if (!verdict.ok) logger.error({ detail: verdict.detail }, 'consumer stalled');
+      });
+    }, everyMs).unref();
+  }
 
   return {
     assignment: () => consumer.assignment(),
     lastStatsAt: () => lastStatsAt,
+    progress: () => watch.status(),
+    sinceLastProgressMs: () => watch.sinceLastProgressMs(),
     async stop() {
       stopping = true;
+      clearInterval(watching);
       backOff.stop();
       await consumer.disconnect(); // finishes the record in hand, commits stored offsets, leaves the group
       await stopProducing();

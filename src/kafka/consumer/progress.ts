@@ -1,0 +1,79 @@
+// Is the consumer still getting through its records? librdkafka's statistics keep ticking
+// when the JavaScript side stops: a handler that never returns, or the client's loop no
+// longer handing out batches. Such a consumer stays "live" by every other measure while
+// its lag grows, so it is watched here: each handler call that returns (done, dead-lettered
+// or failed into a back-off) is progress; so is waiting for a dependency on purpose.
+import type { CheckResult } from '../../observability/health.js';
+
+export interface ProgressWatchOptions {
+  /** No progress for this long, with records waiting and no back-off in effect: stalled. */
+  readonly stallAfterMs: number;
+  /** True while a partition is paused by the runtime's own back-off: waiting on purpose. */
+  readonly backingOff: () => boolean;
+  /** Records the group has still to receive on this instance's partitions. */
+  readonly lag: () => Promise<bigint>;
+  readonly now?: () => number;
+}
+
+export class ProgressWatch {
+  private readonly now: () => number;
+  private lastProgressAt: number;
+  private verdict: CheckResult = { ok: true, detail: 'starting' };
+
+  constructor(private readonly options: ProgressWatchOptions) {
+    this.now = options.now ?? Date.now;
+    this.lastProgressAt = this.now();
+  }
+
+  /** Wraps a handler entry point: its every return counts as progress, a throw too (a retry or a back-off follows). */
+  track<A>(handler: (payload: A) => Promise<void>): (payload: A) => Promise<void> {
+    return async (payload) => {
+      try {
+        await handler(payload);
+      } finally {
+        this.progressed();
+      }
+    };
+  }
+
+  /** Something moved on: a record handled, or a deliberate wait (for a dependency, for a rebalance) went round. */
+  progressed(): void {
+    this.lastProgressAt = this.now();
+  }
+
+  sinceLastProgressMs(): number {
+    return this.now() - this.lastProgressAt;
+  }
+
+  /**
+   * Decides whether the consumer is stalled. The lag is asked for only once nothing has
+   * moved for the whole stall time: an idle consumer with nothing to read is not stalled.
+   * A lag that cannot be measured (Kafka unreachable) is no verdict: liveness has its own
+   * check of the client's threads.
+   */
+  async evaluate(): Promise<CheckResult> {
+    const idleMs = this.sinceLastProgressMs();
+    const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+    if (idleMs < this.options.stallAfterMs) this.verdict = { ok: true, detail: `last progress ${seconds(idleMs)} ago` };
+    else if (this.options.backingOff()) this.verdict = { ok: true, detail: `backing off; last progress ${seconds(idleMs)} ago` };
+    else {
+      let lag: bigint | undefined;
+      try {
+        lag = await this.options.lag();
+      } catch (error) {
+        this.verdict = { ok: true, detail: `last progress ${seconds(idleMs)} ago; lag unknown: ${(error as Error).message}` };
+        return this.verdict;
+      }
+      this.verdict =
+        lag === 0n
+          ? { ok: true, detail: `idle: nothing to read; last progress ${seconds(idleMs)} ago` }
+          : { ok: false, detail: `stalled: ${lag} record(s) waiting and no progress for ${seconds(idleMs)} (stall timeout ${seconds(this.options.stallAfterMs)})` };
+    }
+    return this.verdict;
+  }
+
+  /** The latest verdict, for a health probe that must answer at once. */
+  status(): CheckResult {
+    return this.verdict;
+  }
+}
