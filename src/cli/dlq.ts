@@ -20,7 +20,8 @@ if (wantsHelp(args) || 'problem' in parsed) exitWithUsage(DLQ_USAGE, args, 'prob
 const call: DlqCommand = parsed;
 
 const config = loadConfigOrExit();
-const logger = createLogger('warn', 'dlq');
+// stdout is the tool's answer (one JSON letter per line with --json): the logs go to stderr.
+const logger = createLogger('warn', 'dlq', process.stderr);
 const kafka = createKafka(config.kafka, logger);
 const topic = deadLetterTopic(consumerGroups(config)[call.service]);
 const admin = kafka.admin();

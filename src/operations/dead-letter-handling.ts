@@ -113,14 +113,27 @@ export class DeadLetterHandling {
       await work(transaction);
       await commitRepeatingTimeouts(transaction, this.logger);
     } catch (error) {
-      if (isFenced(error)) {
-        // The other run's initTransactions already aborted this transaction.
+      // A fenced producer's sends fail with whatever its purged queue says; its abort, or
+      // the error itself, says it was fenced.
+      if (isFenced(error) || (await this.abortFindingFence(transaction))) {
+        // The other run's initTransactions aborted this transaction: nothing of it counts.
         throw new DeadLetterRefusedError(`another dlq run for ${this.dlqTopic} took over while this one was writing; nothing of this run was committed. List the letters again.`, {
           cause: error,
         });
       }
-      await transaction.abort().catch((abortError: unknown) => this.logger.warn({ err: abortError }, 'transaction abort failed'));
       throw error;
+    }
+  }
+
+  /** Aborts the transaction; true when that failed because another run fenced this one. */
+  private async abortFindingFence(transaction: KafkaJS.Transaction): Promise<boolean> {
+    try {
+      await transaction.abort();
+      return false;
+    } catch (abortError) {
+      if (isFenced(abortError)) return true;
+      this.logger.warn({ err: abortError }, 'transaction abort failed');
+      return false;
     }
   }
 }
