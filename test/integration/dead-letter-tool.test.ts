@@ -17,6 +17,7 @@ import { DeadLetterHeaders, deadLetterMessage, deadLetterTopic } from '../../src
 import { createIdempotentProducer, type Producer } from '../../src/kafka/producer.js';
 import { readTopicToEnd } from '../../src/kafka/topic-reader.js';
 import { createLogger } from '../../src/logger.js';
+import { DeadLetterDepth, readDeadLetters } from '../../src/operations/dead-letters.js';
 import { createRegistryClient, createValueSerializer } from '../../src/registry/client.js';
 import { registeredSchemaId } from '../../src/registry/schema-id.js';
 import { consumerGroups } from '../../src/services/catalog.js';
@@ -216,5 +217,8 @@ describe('dlq republish and discard', () => {
     expect(await republications(handled.position)).toBe(0);
     const listed = await dlq('list', 'email');
     expect(listed.stdout).toMatch(/^0 dead letter\(s\) waiting in /);
+    // The gauge and the dashboard count the same: letters still waiting, not letters kept.
+    expect(await readDeadLetters(config.kafka, admin, deadLetterTopic(group))).not.toHaveLength(0);
+    expect(await new DeadLetterDepth(config.kafka, admin).of(deadLetterTopic(group))).toBe(0);
   });
 });
