@@ -4,7 +4,7 @@ import { Compatibility } from '@confluentinc/schemaregistry';
 import type { Config } from '../config.js';
 import { USER_REGISTERED_FOR_ONBOARDING } from './user-registered-for-onboarding.js';
 import { USER_SIGNED_UP } from './user-signed-up.js';
-import { deadLetterTopic } from '../kafka/consumer/dead-letter.js';
+import { deadLetterTopic, handledTopicOf } from '../kafka/consumer/dead-letter.js';
 import { consumerGroups } from '../services/catalog.js';
 
 export interface TopicSpec {
@@ -54,14 +54,27 @@ export function eventCatalog(config: Config): EventContract[] {
   ];
 }
 
-/** Every topic the system needs: the event topics and one dead-letter topic per service's group. */
+/**
+ * Every topic the system needs: the event topics, and per service's group a dead-letter
+ * topic with its handled topic (which letters were re-published or discarded).
+ */
 export function topicCatalog(config: Config): TopicSpec[] {
-  const dlqs = Object.values(consumerGroups(config)).map((group) => ({
-    name: deadLetterTopic(group),
-    partitions: 1,
-    replicationFactor: config.topics.replicationFactor,
-    // Kafka's default 7 days would let a dead letter expire before anyone acted on it.
-    config: { 'min.insync.replicas': String(config.topics.minInsyncReplicas), 'retention.ms': String(config.topics.deadLetterRetentionMs) },
-  }));
+  const minInsync = { 'min.insync.replicas': String(config.topics.minInsyncReplicas) };
+  const dlqs = Object.values(consumerGroups(config)).flatMap((group) => [
+    {
+      name: deadLetterTopic(group),
+      partitions: 1,
+      replicationFactor: config.topics.replicationFactor,
+      // Kafka's default 7 days would let a dead letter expire before anyone acted on it.
+      config: { ...minInsync, 'retention.ms': String(config.topics.deadLetterRetentionMs) },
+    },
+    {
+      name: handledTopicOf(deadLetterTopic(group)),
+      partitions: 1,
+      replicationFactor: config.topics.replicationFactor,
+      // Keyed by the letter's position: compaction keeps the latest word on each letter, for ever.
+      config: { ...minInsync, 'cleanup.policy': 'compact' },
+    },
+  ]);
   return [...eventCatalog(config).map((contract) => contract.topic), ...dlqs];
 }

@@ -63,14 +63,15 @@ export function consumerMetrics(registry: Registry) {
 export type ConsumerMetrics = ReturnType<typeof consumerMetrics>;
 
 /**
- * Dead letters waiting in a group's dead-letter topic, counted at scrape time: a gauge to
- * alert on (> 0), so nobody has to look. An unreadable topic leaves the last value.
+ * Dead letters still waiting in a group's dead-letter topic (not marked handled by
+ * `dlq republish` or `dlq discard`), counted at scrape time: a gauge to alert on (> 0),
+ * so nobody has to look. An unreadable topic leaves the last value.
  */
 export function deadLetterGauge(registry: Registry, group: string, count: () => Promise<number>): void {
   if (registry.getSingleMetric('dead_letters')) return;
   new Gauge({
     name: 'dead_letters',
-    help: "Records in the group's dead-letter topic, waiting to be acted on",
+    help: "Dead letters in the group's dead-letter topic still waiting to be acted on: those not marked handled (republished or discarded) in its <group>.dlq.handled topic",
     labelNames: ['group'],
     registers: [registry],
     async collect() {

@@ -15,7 +15,10 @@ export interface ServiceDefinition {
     /** The contract on the topic (a directory under schemas/). */
     readonly event: string;
     readonly topic: (topics: Config['topics']) => string;
-    /** Written in Kafka transactions: commit markers take offsets but are not records to wait for. */
+    /**
+     * Written in Kafka transactions: commit markers take offsets but are not records to wait
+     * for. Every source topic of dead letters is: `dlq republish` writes to it in transactions.
+     */
     readonly transactional: boolean;
   };
   readonly isolation: 'read_committed' | 'read_uncommitted';
@@ -30,7 +33,7 @@ export interface ServiceDefinition {
 export const SERVICE_CATALOG = [
   {
     name: 'email',
-    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name, transactional: false },
+    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name, transactional: true },
     isolation: 'read_uncommitted',
     httpPort: 9101,
     wire: async (context) => (await import('./email/wiring.js')).wireEmail(context),
@@ -38,7 +41,7 @@ export const SERVICE_CATALOG = [
   },
   {
     name: 'analytics',
-    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name, transactional: false },
+    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name, transactional: true },
     isolation: 'read_uncommitted',
     httpPort: 9102,
     wire: async (context) => (await import('./analytics/wiring.js')).wireAnalytics(context),
@@ -46,7 +49,7 @@ export const SERVICE_CATALOG = [
   },
   {
     name: 'onboarding',
-    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name, transactional: false },
+    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name, transactional: true },
     // The committed-offset fetch then waits for a previous owner's pending transactional
     // offsets (KIP-447): a new owner starts after the old owner's outcome, never at an
     // offset the old owner is still committing past.

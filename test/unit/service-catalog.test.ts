@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { topicCatalog } from '../../src/events/catalog.js';
-import { deadLetterTopic } from '../../src/kafka/consumer/dead-letter.js';
+import { deadLetterTopic, groupOfDeadLetterTopic, handledTopicOf } from '../../src/kafka/consumer/dead-letter.js';
 import { consumerGroups, lagSources, SERVICE_CATALOG, SERVICE_NAMES, serviceClientId } from '../../src/services/catalog.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,6 +34,20 @@ describe('the service catalog', () => {
     const topics = topicCatalog(config).map((topic) => topic.name);
     for (const group of Object.values(consumerGroups(config))) expect(topics).toContain(deadLetterTopic(group));
     expect(lagSources(config).map((source) => source.service)).toEqual(SERVICE_NAMES);
+  });
+
+  it('gives every dead-letter topic a compacted handled topic that is not taken for a dead-letter topic', () => {
+    const topics = topicCatalog(config);
+    for (const group of Object.values(consumerGroups(config))) {
+      const dlq = topics.find((topic) => topic.name === deadLetterTopic(group))!;
+      const handled = topics.find((topic) => topic.name === `${group}.dlq.handled`);
+      expect(handled, group).toBeDefined();
+      expect(handled!.config['cleanup.policy']).toBe('compact');
+      expect(handled!.replicationFactor).toBe(dlq.replicationFactor);
+      expect(handledTopicOf(dlq.name)).toBe(handled!.name);
+    }
+    const deadLetterTopics = topics.filter((topic) => groupOfDeadLetterTopic(topic.name) !== undefined).map((topic) => topic.name);
+    expect(deadLetterTopics.sort()).toEqual(Object.values(consumerGroups(config)).map(deadLetterTopic).sort());
   });
 });
 

@@ -17,12 +17,22 @@ export const DeadLetterHeaders = {
    * other groups handled the original already (onboarding would publish its enrolment again).
    */
   replayForGroup: 'dlq.replay.group',
+  /** On a re-published record: the dead letter it was, `<dlq topic>/<partition>/<offset>`. */
+  republishedFrom: 'dlq.republished-from',
 } as const;
 
 const DLQ_SUFFIX = '.dlq';
 export const deadLetterTopic = (groupId: string): string => `${groupId}${DLQ_SUFFIX}`;
-/** The group whose dead letters a topic holds; undefined if it is not a dead-letter topic. */
+/** The group whose dead letters a topic holds; undefined if it is not a dead-letter topic (its handled topic is not one either). */
 export const groupOfDeadLetterTopic = (topic: string): string | undefined => (topic.endsWith(DLQ_SUFFIX) ? topic.slice(0, -DLQ_SUFFIX.length) : undefined);
+/**
+ * The compacted companion of a dead-letter topic: one record per letter that was acted on,
+ * keyed by the letter's position (deadLetterPosition). Dead letters themselves are never
+ * deleted or rewritten; this topic is what says which ones still wait.
+ */
+export const handledTopicOf = (deadLetterTopicName: string): string => `${deadLetterTopicName}.handled`;
+/** A dead letter's identity: its place in the dead-letter topic, `<partition>:<offset>`. */
+export const deadLetterPosition = (letter: { readonly partition: number; readonly offset: string }): string => `${letter.partition}:${letter.offset}`;
 
 export interface FailedRecord {
   readonly topic: string;

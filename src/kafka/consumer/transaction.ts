@@ -41,6 +41,23 @@ export function transactionalIdFor(groupId: string, instanceId: string | undefin
   return instanceId ? `${groupId}-${instanceId}` : `${groupId}-${process.env.HOSTNAME ?? 'local'}-${process.pid}-${randomUUID().slice(0, 8)}`;
 }
 
+/**
+ * A commit that timed out may still complete on the coordinator: librdkafka's rule is to
+ * call commit again, never to abort it (an abort is refused while the commit is in flight).
+ */
+export async function commitRepeatingTimeouts(transaction: KafkaJS.Transaction, logger: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await transaction.commit();
+      return;
+    } catch (error) {
+      const timedOut = (error as { code?: number }).code === ERR_TIMED_OUT || (error as Error).name === 'KafkaJSTimeout';
+      if (!timedOut || attempt >= COMMIT_ATTEMPTS) throw error;
+      logger.warn({ err: error, attempt }, 'transaction commit timed out; committing again');
+    }
+  }
+}
+
 export class TransactionalCommitter {
   private producer: Producer;
   private producerReady: Promise<void> = Promise.resolve();
@@ -122,27 +139,10 @@ export class TransactionalCommitter {
       // The committed offset is the next one to read, hence + 1.
       for (const b of batches) positions.set(b.topic, [...(positions.get(b.topic) ?? []), { partition: b.partition, offset: nextOffset(b.lastOffset) }]);
       await transaction.sendOffsets({ consumer: this.options.consumer, topics: [...positions].map(([topic, partitions]) => ({ topic, partitions })) });
-      await this.commitRepeatingTimeouts(transaction);
+      await commitRepeatingTimeouts(transaction, this.options.logger);
     } catch (error) {
       await this.abortOrReplace(producer, transaction);
       throw error;
-    }
-  }
-
-  /**
-   * A commit that timed out may still complete on the coordinator: librdkafka's rule is to
-   * call commit again, never to abort it (an abort is refused while the commit is in flight).
-   */
-  private async commitRepeatingTimeouts(transaction: KafkaJS.Transaction): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await transaction.commit();
-        return;
-      } catch (error) {
-        const timedOut = (error as { code?: number }).code === ERR_TIMED_OUT || (error as Error).name === 'KafkaJSTimeout';
-        if (!timedOut || attempt >= COMMIT_ATTEMPTS) throw error;
-        this.options.logger.warn({ err: error, attempt }, 'transaction commit timed out; committing again');
-      }
     }
   }
 
