@@ -36,15 +36,13 @@ interface GroupInput {
   readonly topic: string;
   /** Where "the end" is the last stable offset. */
   readonly readCommitted: boolean;
-  /** Commit markers take offsets: progress counts records near the end (group-lag.ts). */
-  readonly transactional: boolean;
 }
 
 // Analytics' one group reads the enrolment topic too (the funnel): a rebuild clears what
 // it keeps from both, so both start over.
 const inputs: GroupInput[] = [
-  { topic: definition.input.topic(config.topics), readCommitted: definition.isolation === 'read_committed', transactional: definition.input.transactional },
-  ...(rebuild ? [{ topic: enrolmentTopic(config.topics), readCommitted: true, transactional: true }] : []),
+  { topic: definition.input.topic(config.topics), readCommitted: definition.isolation === 'read_committed' },
+  ...(rebuild ? [{ topic: enrolmentTopic(config.topics), readCommitted: true }] : []),
 ];
 
 const now = new Date();
@@ -106,8 +104,7 @@ async function showProgress(moved: readonly TopicMoves[]): Promise<void> {
     let processed = 0n;
     let total = 0n;
     for (const { topic, moves } of moved) {
-      const { transactional } = inputs.find((i) => i.topic === topic)!;
-      const progress = await groupProgress(admin, config.kafka, group, topic, positionsOf(moves), { readCommitted: transactional });
+      const progress = await groupProgress(admin, config.kafka, group, topic, positionsOf(moves));
       processed += progress.processed;
       total += progress.total;
     }

@@ -1,8 +1,9 @@
 // How far a consumer group is behind, per partition, counted in records its consumers will
-// actually receive. On a transactional topic a partition ends in commit markers (and may
-// hold aborted records) that take offsets but never reach a read_committed consumer, so
-// "high watermark minus committed offset" stays above 0 for ever once the group is done.
-// Near the end the remaining records are counted by reading them.
+// actually receive. Any topic can hold transactions (onboarding writes its topic in them,
+// and `dlq republish` writes to every source topic in them): a partition may end in commit
+// markers, and hold aborted records, that take offsets but never reach a reader, so "high
+// watermark minus committed offset" can stay above 0 for ever once the group is done. Near
+// the end the remaining committed records are counted by reading them.
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Config } from '../config.js';
 import { readPartitionToEnd } from './partition-reader.js';
@@ -25,7 +26,7 @@ export async function groupLag(
   kafka: Config['kafka'],
   groupId: string,
   topic: string,
-  options: { readonly readCommitted: boolean; readonly timeoutMs: number },
+  options: { readonly timeoutMs: number },
 ): Promise<PartitionLag[]> {
   const [watermarks, committed] = await Promise.all([
     admin.fetchTopicOffsets(topic, { timeout: options.timeoutMs, isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED }),
@@ -40,7 +41,7 @@ export async function groupLag(
       const committedOffset = at !== undefined && at >= 0n ? at : undefined;
       const from = committedOffset === undefined || committedOffset < low ? low : committedOffset;
       let lag = high > from ? high - from : 0n;
-      if (options.readCommitted && lag > 0n && lag <= EXACT_UP_TO) {
+      if (lag > 0n && lag <= EXACT_UP_TO) {
         let records = 0n;
         await readPartitionToEnd(kafka, topic, w.partition, { readCommitted: true, from: Number(from), timeoutMs: options.timeoutMs }, () => {
           records++;

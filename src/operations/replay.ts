@@ -97,8 +97,8 @@ export interface Progress {
 /**
  * How far a group has come through the partitions of `topic` it was moved on (`from`), in
  * offsets: the distance from each one's new start to the high watermark, less what the group has still to receive
- * (group-lag.ts counts that in records near the end, so that a transactional topic's
- * trailing commit markers do not keep a finished replay at 99 % for ever).
+ * (group-lag.ts counts that in records near the end, so that trailing commit markers do not
+ * keep a finished replay at 99 % for ever).
  */
 export async function groupProgress(
   admin: KafkaJS.Admin,
@@ -106,9 +106,8 @@ export async function groupProgress(
   groupId: string,
   topic: string,
   from: ReadonlyMap<number, string>,
-  { readCommitted }: { readonly readCommitted: boolean },
 ): Promise<Progress> {
-  const lags = await groupLag(admin, kafka, groupId, topic, { readCommitted, timeoutMs: 10_000 });
+  const lags = await groupLag(admin, kafka, groupId, topic, { timeoutMs: 10_000 });
   let processed = 0n;
   let total = 0n;
   for (const p of lags) {

@@ -15,11 +15,6 @@ export interface ServiceDefinition {
     /** The contract on the topic (a directory under schemas/). */
     readonly event: string;
     readonly topic: (topics: Config['topics']) => string;
-    /**
-     * Written in Kafka transactions: commit markers take offsets but are not records to wait
-     * for. Every source topic of dead letters is: `dlq republish` writes to it in transactions.
-     */
-    readonly transactional: boolean;
   };
   readonly isolation: 'read_committed' | 'read_uncommitted';
   /** Its health and metrics port unless SERVICE_HTTP_PORT says otherwise. */
@@ -33,7 +28,7 @@ export interface ServiceDefinition {
 export const SERVICE_CATALOG = [
   {
     name: 'email',
-    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name, transactional: true },
+    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name },
     isolation: 'read_uncommitted',
     httpPort: 9101,
     wire: async (context) => (await import('./email/wiring.js')).wireEmail(context),
@@ -41,7 +36,7 @@ export const SERVICE_CATALOG = [
   },
   {
     name: 'analytics',
-    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name, transactional: true },
+    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name },
     isolation: 'read_uncommitted',
     httpPort: 9102,
     wire: async (context) => (await import('./analytics/wiring.js')).wireAnalytics(context),
@@ -49,7 +44,7 @@ export const SERVICE_CATALOG = [
   },
   {
     name: 'onboarding',
-    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name, transactional: true },
+    input: { event: USER_SIGNED_UP, topic: (topics) => topics.signups.name },
     // The committed-offset fetch then waits for a previous owner's pending transactional
     // offsets (KIP-447): a new owner starts after the old owner's outcome, never at an
     // offset the old owner is still committing past.
@@ -59,7 +54,7 @@ export const SERVICE_CATALOG = [
   },
   {
     name: 'onboarding-tracker',
-    input: { event: USER_REGISTERED_FOR_ONBOARDING, topic: (topics) => topics.onboarding.name, transactional: true },
+    input: { event: USER_REGISTERED_FOR_ONBOARDING, topic: (topics) => topics.onboarding.name },
     // Only enrolments whose transaction committed.
     isolation: 'read_committed',
     httpPort: 9104,
@@ -97,6 +92,5 @@ export function lagSources(config: Config): LagSource[] {
     service: service.name,
     groupId: groups[service.name],
     topic: service.input.topic(config.topics),
-    transactional: service.input.transactional,
   }));
 }

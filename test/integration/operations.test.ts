@@ -74,13 +74,13 @@ describe('replay', () => {
     await requireIdleGroup(admin, group);
     const positions = await moveGroup(api.kafka, admin, group, config.topics.signups.name, { kind: 'earliest' });
     expect([...positions.values()].every((offset) => offset === '0')).toBe(true);
-    const before = await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions, { readCommitted: false });
+    const before = await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions);
     expect(before).toEqual({ processed: 0n, total: 1n });
 
     email = await startServiceUnderTest('email', config);
     await eventually(
-      async () => (await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions, { readCommitted: false })).processed === 1n,
-      async () => JSON.stringify(await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions, { readCommitted: false }), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
+      async () => (await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions)).processed === 1n,
+      async () => JSON.stringify(await groupProgress(admin, config.kafka, group, config.topics.signups.name, positions), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
     );
     expect(email.logLines.some((l) => l.includes('welcome email already sent'))).toBe(true);
     expect(receivedMail(since, new Set([address]))).toHaveLength(1);
@@ -193,9 +193,9 @@ describe('tools on a transactional topic (commit markers take offsets no reader 
     const [end] = await admin.fetchTopicOffsets(topic, { isolationLevel: KafkaJS.IsolationLevel.READ_UNCOMMITTED }).then((w) => w.filter((p) => p.partition === 0));
     const [committed] = (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions.filter((p) => p.partition === 0);
     expect(BigInt(end!.high) - BigInt(committed!.offset)).toBeGreaterThan(0n); // the marker
-    const progress = await groupProgress(admin, config.kafka, group, topic, new Map([[0, '0']]), { readCommitted: true });
+    const progress = await groupProgress(admin, config.kafka, group, topic, new Map([[0, '0']]));
     expect(progress.processed).toBe(progress.total);
-    const lags = await groupLag(admin, config.kafka, group, topic, { readCommitted: true, timeoutMs: 10_000 });
+    const lags = await groupLag(admin, config.kafka, group, topic, { timeoutMs: 10_000 });
     expect(lags.every((p) => p.lag === 0n)).toBe(true);
   });
 });

@@ -286,7 +286,7 @@ describe('the moves behind it', () => {
     expect(moved).toEqual(new Map([[1, '2']]));
     expect(await committed(group)).toEqual(new Map([[0, end], [1, '2'], [2, end]]));
     // Progress covers the partition that moved: 3 records still to come, nothing done yet.
-    const progress = await groupProgress(admin, config.kafka, group, topic, moved, { readCommitted: false });
+    const progress = await groupProgress(admin, config.kafka, group, topic, moved);
     expect(progress).toEqual({ processed: 0n, total: 3n });
   });
 

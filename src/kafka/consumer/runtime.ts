@@ -83,7 +83,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     lag: async () => {
       const { admin, kafka } = options.progress!;
       const assigned = new Set(consumer.assignment().filter((tp) => tp.topic === service.topic).map((tp) => tp.partition));
-      const lags = await groupLag(admin, kafka, service.groupId, service.topic, { readCommitted: service.readCommitted === true, timeoutMs: 10_000 });
+      const lags = await groupLag(admin, kafka, service.groupId, service.topic, { timeoutMs: 10_000 });
       return lags.filter((p) => assigned.has(p.partition)).reduce((sum, p) => sum + p.lag, 0n);
     },
   });

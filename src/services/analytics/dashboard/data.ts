@@ -21,8 +21,6 @@ export interface LagSource {
   readonly service: string;
   readonly groupId: string;
   readonly topic: string;
-  /** Written by a transactional producer: commit markers are not lag. */
-  readonly transactional: boolean;
 }
 
 export async function dashboardData(
@@ -59,7 +57,7 @@ export async function dashboardData(
 }
 
 /** Records the group has still to receive, summed over the partitions. */
-async function lagOf(admin: KafkaJS.Admin, kafka: Config['kafka'], { groupId, topic, transactional }: LagSource): Promise<number> {
-  const partitions = await groupLag(admin, kafka, groupId, topic, { readCommitted: transactional, timeoutMs: 2000 });
+async function lagOf(admin: KafkaJS.Admin, kafka: Config['kafka'], { groupId, topic }: LagSource): Promise<number> {
+  const partitions = await groupLag(admin, kafka, groupId, topic, { timeoutMs: 2000 });
   return partitions.reduce((sum, p) => sum + Number(p.lag), 0);
 }
