@@ -63,7 +63,7 @@ export async function startService(name: ServiceName, sharedConfig: Config, logg
     produceTimeoutMs: config.kafka.produceTimeoutMs,
     metrics: consumerMetrics(metrics),
     statsCallback: librdkafkaStatsCallback(metrics, `${name}-consumer`),
-    progress: { stallAfterMs: config.consumers.stallTimeoutMs, admin, kafka: config.kafka },
+    progress: { stallAfterMs: config.consumers.stallTimeoutMs, kafka: config.kafka },
   };
   const consumer = await runConsumer({ ...wired.service, readCommitted: definition.isolation === 'read_committed' }, { ...runtime, ...wired.runtime });
   const consumers = [consumer];

@@ -1,8 +1,9 @@
-// Is the consumer still getting through its records? librdkafka's statistics keep ticking
-// when the JavaScript side stops: a handler that never returns, or the client's loop no
-// longer handing out batches. Such a consumer stays "live" by every other measure while
-// its lag grows, so it is watched here: each handler call that returns (done, dead-lettered
-// or failed into a back-off) is progress; so is waiting for a dependency on purpose.
+// Is the consumer still getting through its records? A consumer can stop while its process
+// and its connections look fine: a handler that never returns, or the client's loop no
+// longer handing out batches (with several partitions in flight, librdkafka's statistics
+// keep arriving while one of them is stuck). So it is watched here: each handler call that
+// returns (done, dead-lettered or failed into a back-off) is progress, and so is each round
+// of a deliberate wait for a dependency.
 import type { CheckResult } from '../../observability/health.js';
 
 export interface ProgressWatchOptions {
@@ -19,6 +20,9 @@ export class ProgressWatch {
   private readonly now: () => number;
   private lastProgressAt: number;
   private verdict: CheckResult = { ok: true, detail: 'starting' };
+  /** Handler calls under way: when each began and what it is working on. */
+  private readonly inFlight = new Map<number, { readonly since: number; readonly what: string }>();
+  private calls = 0;
 
   constructor(private readonly options: ProgressWatchOptions) {
     this.now = options.now ?? Date.now;
@@ -26,11 +30,14 @@ export class ProgressWatch {
   }
 
   /** Wraps a handler entry point: its every return counts as progress, a throw too (a retry or a back-off follows). */
-  track<A>(handler: (payload: A) => Promise<void>): (payload: A) => Promise<void> {
+  track<A>(handler: (payload: A) => Promise<void>, describe: (payload: A) => string): (payload: A) => Promise<void> {
     return async (payload) => {
+      const call = this.calls++;
+      this.inFlight.set(call, { since: this.now(), what: describe(payload) });
       try {
         await handler(payload);
       } finally {
+        this.inFlight.delete(call);
         this.progressed();
       }
     };
@@ -46,15 +53,20 @@ export class ProgressWatch {
   }
 
   /**
-   * Decides whether the consumer is stalled. The lag is asked for only once nothing has
-   * moved for the whole stall time: an idle consumer with nothing to read is not stalled.
-   * A lag that cannot be measured (Kafka unreachable) is no verdict: liveness has its own
-   * check of the client's threads.
+   * Decides whether the consumer is stalled: a handler call has been under way for the whole
+   * stall time, or nothing has moved for that long while records wait and no back-off is in
+   * effect. The lag is asked for only in the second case: an idle consumer with nothing to
+   * read is not stalled. A lag that cannot be measured (Kafka unreachable, no statistics) is
+   * no verdict: liveness checks the client's statistics itself.
    */
   async evaluate(): Promise<CheckResult> {
     const idleMs = this.sinceLastProgressMs();
     const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
-    if (idleMs < this.options.stallAfterMs) this.verdict = { ok: true, detail: `last progress ${seconds(idleMs)} ago` };
+    const stuck = [...this.inFlight.values()].find((call) => this.now() - call.since >= this.options.stallAfterMs);
+    if (stuck) {
+      // A call under way holds records of its partition back, whatever the others do.
+      this.verdict = { ok: false, detail: `stalled: the handler call on ${stuck.what} has been running for ${seconds(this.now() - stuck.since)} (stall timeout ${seconds(this.options.stallAfterMs)})` };
+    } else if (idleMs < this.options.stallAfterMs) this.verdict = { ok: true, detail: `last progress ${seconds(idleMs)} ago` };
     else if (this.options.backingOff()) this.verdict = { ok: true, detail: `backing off; last progress ${seconds(idleMs)} ago` };
     else {
       let lag: bigint | undefined;

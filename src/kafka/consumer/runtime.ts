@@ -18,8 +18,8 @@ import type { SchemaRegistryClient } from '../../registry/client.js';
 import { KAFKA_STATS_INTERVAL_MS, type ConsumerMetrics } from '../../observability/metrics.js';
 import { valueSubject } from '../../events/subjects.js';
 import type { Kafka } from '../client.js';
-import { groupLag } from '../group-lag.js';
 import { createIdempotentProducer } from '../producer.js';
+import { assignedLag } from './assigned-lag.js';
 import { AvroDecoder } from './avro-decoder.js';
 import { PartitionBackOff } from './back-off.js';
 import { DeadLetterSender } from './dead-letter-sender.js';
@@ -50,8 +50,8 @@ export interface ConsumerRuntimeOptions {
   readonly metrics?: ConsumerMetrics;
   /** Receives librdkafka's statistics of the consumer (see observability/metrics). */
   readonly statsCallback?: (event: { message: string }) => void;
-  /** Stall detection (progress.ts): the lag is measured with this admin client when nothing moved for `stallAfterMs`. */
-  readonly progress?: { readonly stallAfterMs: number; readonly admin: KafkaJS.Admin; readonly kafka: Config['kafka'] };
+  /** Stall detection (progress.ts): when nothing moved for `stallAfterMs`, the lag is measured (assigned-lag.ts). */
+  readonly progress?: { readonly stallAfterMs: number; readonly kafka: Config['kafka'] };
 }
 
 export interface RunningConsumer {
@@ -73,6 +73,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   const dlqTopic = deadLetterTopic(service.groupId);
   const labels = { group: service.groupId, topic: service.topic };
   let lastStatsAt: number | undefined;
+  let lastStatistics: string | undefined;
   let stopping = false;
   const backOff = new PartitionBackOff(logger);
   // Assigned at once below; the watch needs the consumer for the lag of its partitions.
@@ -80,12 +81,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   const watch = new ProgressWatch({
     stallAfterMs: options.progress?.stallAfterMs ?? Number.POSITIVE_INFINITY,
     backingOff: () => backOff.active(),
-    lag: async () => {
-      const { admin, kafka } = options.progress!;
-      const assigned = new Set(consumer.assignment().filter((tp) => tp.topic === service.topic).map((tp) => tp.partition));
-      const lags = await groupLag(admin, kafka, service.groupId, service.topic, { timeoutMs: 10_000 });
-      return lags.filter((p) => assigned.has(p.partition)).reduce((sum, p) => sum + p.lag, 0n);
-    },
+    lag: () => assignedLag(consumer, options.progress!.kafka, service.topic, lastStatistics, { readCommitted: service.readCommitted === true, timeoutMs: 10_000 }),
   });
   const rebalance = rebalanceCallback(service, {
     logger,
@@ -109,6 +105,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     rebalance_cb: rebalance,
     stats_cb: (event: { message: string }) => {
       lastStatsAt = Date.now();
+      lastStatistics = event.message;
       options.statsCallback?.(event);
     },
     'statistics.interval.ms': KAFKA_STATS_INTERVAL_MS,
@@ -158,7 +155,11 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
   await consumer.connect();
   await consumer.subscribe({ topics: [service.topic] });
   const partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 1;
-  await consumer.run(eachBatch ? { partitionsConsumedConcurrently, eachBatch: watch.track(eachBatch) } : { partitionsConsumedConcurrently, eachMessage: watch.track(eachMessage!) });
+  await consumer.run(
+    eachBatch
+      ? { partitionsConsumedConcurrently, eachBatch: watch.track(eachBatch, ({ batch }) => `${batch.topic}/${batch.partition} from offset ${batch.messages[0]?.offset}`) }
+      : { partitionsConsumedConcurrently, eachMessage: watch.track(eachMessage!, ({ topic, partition, message }) => `${topic}/${partition} offset ${message.offset}`) },
+  );
   logger.info({ topic: service.topic, transactional }, `${service.name} consumer running`);
   let watching: NodeJS.Timeout | undefined;
   if (options.progress) {
