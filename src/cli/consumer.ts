@@ -1,12 +1,12 @@
 // Entry point of one consumer service: `node dist/cli/consumer.js <service>`
 // (npm run consumer -- email). SIGTERM/SIGINT: finish the record in hand, commit, leave
 // the group, exit 0 within SHUTDOWN_TIMEOUT_MS.
-import closeWithGrace from 'close-with-grace';
 import { createLogger } from '../logger.js';
 import { isServiceName, SERVICE_NAMES, serviceDefinition } from '../services/catalog.js';
 import { startHealthServer } from '../services/health-server.js';
 import { startService, type RunningService } from '../services/start-service.js';
 import { loadConfigOrExit } from './load-config.js';
+import { onShutdown } from './shutdown.js';
 
 const name = process.argv[2];
 if (!isServiceName(name)) {
@@ -20,13 +20,9 @@ const startedAt = Date.now();
 let service: RunningService | undefined;
 let health: Awaited<ReturnType<typeof startHealthServer>> | undefined;
 
-// Installed before anything starts: a signal during start-up still shuts down cleanly.
-closeWithGrace({ delay: config.shutdownTimeoutMs, logger: { error: (m: unknown) => logger.error(m) } }, async ({ signal, err }) => {
-  if (err) logger.error({ err }, 'fatal error; shutting down');
-  logger.info({ signal }, 'shutting down: finishing the record in hand, committing, leaving the group');
+onShutdown({ timeoutMs: config.shutdownTimeoutMs, logger, name, describe: 'finishing the record in hand, committing, leaving the group' }, async () => {
   await health?.app.close();
   await service?.stop();
-  logger.flush();
 });
 
 service = await startService(name, config, logger);
