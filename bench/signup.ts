@@ -1,6 +1,7 @@
 // The signup-path benchmark, all in one run so that ratios hold on a noisy 2-core machine:
-// our API, the tutorial baseline (Express + kafkajs + JSON) and the bare-Fastify ceiling at
-// several concurrencies; the raw producer ceiling; one-at-a-time latency; the API's peak RSS.
+// our API (default log level, and warn), the tutorial as written (Express + kafkajs + JSON),
+// its idempotent-producer variant and the bare-Fastify ceiling at several concurrencies;
+// the raw producer ceiling; one-at-a-time latency; the API's peak RSS.
 // Servers run pinned to CPU 0, this load generator to CPU 1 (scripts/bench does the pinning).
 // Results: bench/results/signup.json (the latest run only) and docs/BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +25,15 @@ import { trackPeakRss } from './support/proc.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const CONCURRENCIES = [1, 16, 64, 256];
+const OURS = 'signup-pipeline';
+const TUTORIAL = 'tutorial as written';
+const SYSTEMS = [
+  [OURS, 3101],
+  ['signup-pipeline, LOG_LEVEL=warn', 3105],
+  [TUTORIAL, 3102],
+  ['tutorial, idempotent producer', 3106],
+  ['bare fastify', 3103],
+] as const;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const run = randomUUID().slice(0, 8);
 const config = loadConfig({ ...process.env, SIGNUP_TOPIC: `bench-signups-${run}`, ONBOARDING_TOPIC: `bench-onboarding-${run}`, CONSUMER_GROUP_PREFIX: `bench-${run}.`, LOG_LEVEL: 'warn' });
@@ -44,19 +54,22 @@ interface LoadResult {
 
 async function main(): Promise<void> {
   await prepareTopics();
-  const ours = startServer('api', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3101', LOG_LEVEL: 'warn', API_RATE_LIMIT_MAX: '0' });
+  // Ours at its default log level (info: one line per signup), as users run it; a warn row beside it.
+  const ours = startServer('api', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3101', LOG_LEVEL: 'info', API_RATE_LIMIT_MAX: '0' });
+  const oursWarn = startServer('api-warn', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3105', LOG_LEVEL: 'warn', API_RATE_LIMIT_MAX: '0' });
   const baseline = startServer('baseline', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3102' });
+  const idempotentBaseline = startServer('baseline-idempotent', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3106', PRODUCER: 'idempotent' });
   const bare = startServer('bare-fastify', ['bench/ceilings/bare-fastify.mjs'], { PORT: '3103' });
   // taskset execs node in place, so the pid is the server's own.
   const peak = trackPeakRss(ours.child.pid!);
+  const servers = [ours, oursWarn, baseline, idempotentBaseline, bare];
   try {
-    for (const url of ['http://127.0.0.1:3101/readyz', 'http://127.0.0.1:3102/', 'http://127.0.0.1:3103/']) await waitForHttp(url);
-    await load('http://127.0.0.1:3101/signup', 64, 3); // warm-up: JIT, connections, metadata
-    await load('http://127.0.0.1:3102/signup', 64, 3);
+    for (const url of ['http://127.0.0.1:3101/readyz', 'http://127.0.0.1:3105/readyz', 'http://127.0.0.1:3102/', 'http://127.0.0.1:3106/', 'http://127.0.0.1:3103/']) await waitForHttp(url);
+    for (const port of [3101, 3105, 3102, 3106]) await load(`http://127.0.0.1:${port}/signup`, 64, 3); // warm-up: JIT, connections, metadata
 
     const rows: LoadResult[] = [];
     for (const connections of CONCURRENCIES) {
-      for (const [system, port] of [['signup-pipeline', 3101], ['tutorial baseline', 3102], ['bare fastify', 3103]] as const) {
+      for (const [system, port] of SYSTEMS) {
         rows.push({ system, ...(await load(`http://127.0.0.1:${port}/signup`, connections, SECONDS)) });
         console.log(JSON.stringify(rows.at(-1)));
       }
@@ -68,13 +81,13 @@ async function main(): Promise<void> {
     const lowRateLinger5 = await oneAtATime('http://127.0.0.1:3104/signup', 300);
     lingering.child.kill('SIGTERM');
     const producerCeiling = await rawProducerCeiling(SECONDS);
-    const results = { machine: machine(), settings: { seconds: SECONDS, concurrencies: CONCURRENCIES, apiLogLevel: 'warn', partitions: config.topics.signups.partitions }, rows, lowRate, lowRateLinger5, producerCeiling, apiPeakRssMb: Math.round(peak.stop() / 1024 / 1024) };
+    const results = { machine: machine(), settings: { seconds: SECONDS, concurrencies: CONCURRENCIES, apiLogLevel: 'info (default), warn in its own row', partitions: config.topics.signups.partitions }, rows, lowRate, lowRateLinger5, producerCeiling, apiPeakRssMb: Math.round(peak.stop() / 1024 / 1024) };
     mkdirSync(`${root}bench/results`, { recursive: true });
     writeFileSync(`${root}bench/results/signup.json`, `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(`${root}docs/BENCHMARKS.md`, markdown(results));
     console.log('results: bench/results/signup.json, docs/BENCHMARKS.md');
   } finally {
-    for (const server of [ours, baseline, bare]) server.child.kill('SIGTERM');
+    for (const server of servers) server.child.kill('SIGTERM');
   }
 }
 
@@ -174,9 +187,10 @@ function machine() {
 
 function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResult[]; lowRate: Awaited<ReturnType<typeof oneAtATime>>; lowRateLinger5: Awaited<ReturnType<typeof oneAtATime>>; producerCeiling: Awaited<ReturnType<typeof rawProducerCeiling>>; apiPeakRssMb: number; settings: { seconds: number } }): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-  const ours = (c: number) => results.rows.find((r) => r.system === 'signup-pipeline' && r.connections === c)!;
-  const base = (c: number) => results.rows.find((r) => r.system === 'tutorial baseline' && r.connections === c)!;
-  const bare = (c: number) => results.rows.find((r) => r.system === 'bare fastify' && r.connections === c)!;
+  const row = (system: string, c: number) => results.rows.find((r) => r.system === system && r.connections === c)!;
+  const ours = (c: number) => row(OURS, c);
+  const base = (c: number) => row(TUTORIAL, c);
+  const bare = (c: number) => row('bare fastify', c);
   const compositionBound = (c: number) => 1 / (1 / bare(c).requestsPerSecond + 1 / results.producerCeiling.messagesPerSecond);
   return [
     '# Benchmarks',
@@ -185,11 +199,13 @@ function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResu
     '',
     '## Signup path: POST /signup',
     '',
-    line(['connections', 'system', 'signups/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-201', 'ours / baseline', 'ours / bare fastify']),
+    `"${TUTORIAL}": Express, kafkajs with its default producer, the event as a JSON string without a key, one awaited \`send\` per request (bench/baseline/server.mjs). "tutorial, idempotent producer": the same with kafkajs' idempotent producer and the user id as key, which allows one request in flight per broker. Ours runs at its default log level (info, one line per signup) and, in its own row, at warn. The ratios are each row's signups/s against the tutorial as written and against bare Fastify at the same concurrency.`,
+    '',
+    line(['connections', 'system', 'signups/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-201', '/ tutorial as written', '/ bare fastify']),
     line(['---', '---', '---', '---', '---', '---', '---', '---', '---']),
     ...CONCURRENCIES.flatMap((c) =>
-      [ours(c), base(c), bare(c)].map((r) =>
-        line([c, r.system, r.requestsPerSecond, r.p50, r.p99, r.p999, r.non201, r === ours(c) ? (ours(c).requestsPerSecond / Math.max(1, base(c).requestsPerSecond)).toFixed(2) : '', r === ours(c) ? (ours(c).requestsPerSecond / Math.max(1, bare(c).requestsPerSecond)).toFixed(2) : '']),
+      SYSTEMS.map(([system]) => row(system, c)).map((r) =>
+        line([c, r.system, r.requestsPerSecond, r.p50, r.p99, r.p999, r.non201, r === base(c) ? '' : (r.requestsPerSecond / Math.max(1, base(c).requestsPerSecond)).toFixed(2), r === bare(c) ? '' : (r.requestsPerSecond / Math.max(1, bare(c).requestsPerSecond)).toFixed(2)]),
       ),
     ),
     '',
