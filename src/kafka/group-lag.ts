@@ -40,15 +40,23 @@ export async function groupLag(
       const at = positions.get(w.partition);
       const committedOffset = at !== undefined && at >= 0n ? at : undefined;
       const from = committedOffset === undefined || committedOffset < low ? low : committedOffset;
-      let lag = high > from ? high - from : 0n;
-      if (lag > 0n && lag <= EXACT_UP_TO) {
-        let records = 0n;
-        await readPartitionToEnd(kafka, topic, w.partition, { readCommitted: true, from: Number(from), timeoutMs: options.timeoutMs }, () => {
-          records++;
-        });
-        lag = records;
-      }
+      const lag = await recordsToReceive(kafka, topic, w.partition, from, high, options.timeoutMs);
       return { partition: w.partition, low, high, committed: committedOffset, lag };
     }),
   );
+}
+
+/**
+ * Records a reader at `from` has still to receive before `end`: counted by reading them when
+ * at most EXACT_UP_TO offsets remain (commit markers and aborted records take offsets), else
+ * the offset distance.
+ */
+export async function recordsToReceive(kafka: Config['kafka'], topic: string, partition: number, from: bigint, end: bigint, timeoutMs: number): Promise<bigint> {
+  const distance = end > from ? end - from : 0n;
+  if (distance === 0n || distance > EXACT_UP_TO) return distance;
+  let records = 0n;
+  await readPartitionToEnd(kafka, topic, partition, { readCommitted: true, from: Number(from), timeoutMs }, () => {
+    records++;
+  });
+  return records;
 }

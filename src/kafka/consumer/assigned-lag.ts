@@ -6,10 +6,7 @@
 // and #3663, open; reproduced here on 2.15.1 by stopping the broker for 45 s).
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Config } from '../../config.js';
-import { readPartitionToEnd } from '../partition-reader.js';
-
-/** Below this many remaining offsets the records are counted (commit markers take offsets too). */
-const EXACT_UP_TO = 1000n;
+import { recordsToReceive } from '../group-lag.js';
 
 interface PartitionStatistics {
   readonly lo_offset: number;
@@ -39,16 +36,7 @@ export async function assignedLag(
     // reads from the partition's beginning.
     const position = offset === null ? -1n : BigInt(offset);
     const from = position < low ? low : position;
-    const distance = end > from ? end - from : 0n;
-    if (distance === 0n || distance > EXACT_UP_TO) {
-      total += distance;
-      continue;
-    }
-    let records = 0n;
-    await readPartitionToEnd(kafka, topic, partition, { readCommitted: true, from: Number(from), timeoutMs }, () => {
-      records++;
-    });
-    total += records;
+    total += await recordsToReceive(kafka, topic, partition, from, end, timeoutMs);
   }
   return total;
 }

@@ -21,7 +21,7 @@ export class ProgressWatch {
   private lastProgressAt: number;
   private verdict: CheckResult = { ok: true, detail: 'starting' };
   /** Handler calls under way: when each began and what it is working on. */
-  private readonly inFlight = new Map<number, { readonly since: number; readonly what: string }>();
+  private readonly inFlight = new Map<number, { readonly since: number; readonly what: () => string }>();
   private calls = 0;
 
   constructor(private readonly options: ProgressWatchOptions) {
@@ -33,7 +33,8 @@ export class ProgressWatch {
   track<A>(handler: (payload: A) => Promise<void>, describe: (payload: A) => string): (payload: A) => Promise<void> {
     return async (payload) => {
       const call = this.calls++;
-      this.inFlight.set(call, { since: this.now(), what: describe(payload) });
+      // Described only if it turns out stuck: no string per record on the happy path.
+      this.inFlight.set(call, { since: this.now(), what: () => describe(payload) });
       try {
         await handler(payload);
       } finally {
@@ -65,7 +66,7 @@ export class ProgressWatch {
     const stuck = [...this.inFlight.values()].find((call) => this.now() - call.since >= this.options.stallAfterMs);
     if (stuck) {
       // A call under way holds records of its partition back, whatever the others do.
-      this.verdict = { ok: false, detail: `stalled: the handler call on ${stuck.what} has been running for ${seconds(this.now() - stuck.since)} (stall timeout ${seconds(this.options.stallAfterMs)})` };
+      this.verdict = { ok: false, detail: `stalled: the handler call on ${stuck.what()} has been running for ${seconds(this.now() - stuck.since)} (stall timeout ${seconds(this.options.stallAfterMs)})` };
     } else if (idleMs < this.options.stallAfterMs) this.verdict = { ok: true, detail: `last progress ${seconds(idleMs)} ago` };
     else if (this.options.backingOff()) this.verdict = { ok: true, detail: `backing off; last progress ${seconds(idleMs)} ago` };
     else {
