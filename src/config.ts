@@ -94,12 +94,19 @@ export const EnvSchema = Type.Object({
     minimum: -1,
     description: 'milliseconds a dead letter is kept in a dead-letter topic created by register-schemas (-1: until deleted); never shorter than the source topic keeps its records',
   }),
-  CONSUMER_SESSION_TIMEOUT_MS: Type.Integer({
-    default: 30_000,
-    minimum: 6000,
-    maximum: 300_000,
-    description: 'milliseconds without a heartbeat after which the group gives a member\'s partitions to the others (within the broker\'s group.min/max.session.timeout.ms)',
+  CONSUMER_GROUP_PROTOCOL: Type.Union([Type.Literal('consumer'), Type.Literal('classic')], {
+    default: 'consumer',
+    description:
+      "consumer: Kafka 4's group protocol (KIP-848), the broker assigns partitions and moves only those that change owner; classic: the protocol of brokers before 4.0, every join or leave revokes every partition",
   }),
+  CONSUMER_SESSION_TIMEOUT_MS: Type.Optional(
+    Type.Integer({
+      minimum: 6000,
+      maximum: 300_000,
+      description:
+        "classic protocol only (default 30000): milliseconds without a heartbeat after which the group gives a member's partitions to the others. Under the consumer protocol the broker decides (group.consumer.session.timeout.ms, or the group's consumer.session.timeout.ms)",
+    }),
+  ),
   CONSUMER_STALL_TIMEOUT_MS: Type.Integer({
     default: 120_000,
     minimum: 2000,
@@ -209,7 +216,7 @@ export interface Config {
   readonly consumers: {
     readonly groupPrefix: string;
     readonly maxBatchSize: number;
-    readonly sessionTimeoutMs: number;
+    readonly group: ConsumerGroupProtocol;
     readonly stallTimeoutMs: number;
     readonly retry: { readonly maxAttempts: number; readonly initialBackoffMs: number; readonly maxBackoffMs: number };
   };
@@ -222,6 +229,13 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly logLevel: Env['LOG_LEVEL'];
 }
+
+/**
+ * The group protocol, and what the client itself may set under it: under the consumer
+ * protocol (KIP-848) the session timeout and heartbeat interval are the broker's or the
+ * group's configuration, not the member's.
+ */
+export type ConsumerGroupProtocol = { readonly protocol: 'consumer' } | { readonly protocol: 'classic'; readonly sessionTimeoutMs: number };
 
 export interface KafkaSecurity {
   readonly protocol: Env['KAFKA_SECURITY_PROTOCOL'];
@@ -288,7 +302,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     consumers: {
       groupPrefix: env.CONSUMER_GROUP_PREFIX,
       maxBatchSize: env.CONSUMER_MAX_BATCH_SIZE,
-      sessionTimeoutMs: env.CONSUMER_SESSION_TIMEOUT_MS,
+      group:
+        env.CONSUMER_GROUP_PROTOCOL === 'classic' ? { protocol: 'classic', sessionTimeoutMs: env.CONSUMER_SESSION_TIMEOUT_MS ?? 30_000 } : { protocol: 'consumer' },
       stallTimeoutMs: env.CONSUMER_STALL_TIMEOUT_MS,
       retry: {
         maxAttempts: env.CONSUMER_MAX_ATTEMPTS,
@@ -338,7 +353,8 @@ export function environmentOf(config: Config): { readonly [Variable in keyof Env
     CONSUMER_MAX_ATTEMPTS: text(consumers.retry.maxAttempts),
     EVENT_RETENTION_MS: text(topics.eventRetentionMs),
     DLQ_RETENTION_MS: text(topics.deadLetterRetentionMs),
-    CONSUMER_SESSION_TIMEOUT_MS: text(consumers.sessionTimeoutMs),
+    CONSUMER_GROUP_PROTOCOL: consumers.group.protocol,
+    CONSUMER_SESSION_TIMEOUT_MS: text(consumers.group.protocol === 'classic' ? consumers.group.sessionTimeoutMs : undefined),
     CONSUMER_STALL_TIMEOUT_MS: text(consumers.stallTimeoutMs),
     CONSUMER_INITIAL_BACKOFF_MS: text(consumers.retry.initialBackoffMs),
     CONSUMER_MAX_BACKOFF_MS: text(consumers.retry.maxBackoffMs),
@@ -395,6 +411,11 @@ function crossChecks(env: Env): string[] {
   if (env.TOPIC_MIN_INSYNC_REPLICAS > env.TOPIC_REPLICATION_FACTOR) {
     problems.push(
       `TOPIC_MIN_INSYNC_REPLICAS=${env.TOPIC_MIN_INSYNC_REPLICAS}: must not exceed TOPIC_REPLICATION_FACTOR=${env.TOPIC_REPLICATION_FACTOR}, or no write could ever be acknowledged`,
+    );
+  }
+  if (env.CONSUMER_GROUP_PROTOCOL === 'consumer' && env.CONSUMER_SESSION_TIMEOUT_MS !== undefined) {
+    problems.push(
+      "CONSUMER_SESSION_TIMEOUT_MS: set, but CONSUMER_GROUP_PROTOCOL=consumer takes the session timeout from the broker: set the group's consumer.session.timeout.ms (scripts/kafka configs --alter --entity-type groups --entity-name <group> --add-config consumer.session.timeout.ms=<ms>), or choose CONSUMER_GROUP_PROTOCOL=classic",
     );
   }
   const protocol = env.KAFKA_SECURITY_PROTOCOL;

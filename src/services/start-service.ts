@@ -59,7 +59,7 @@ export async function startService(name: ServiceName, sharedConfig: Config, logg
     logger,
     retry: config.consumers.retry,
     maxBatchSize: config.consumers.maxBatchSize,
-    sessionTimeoutMs: config.consumers.sessionTimeoutMs,
+    group: config.consumers.group,
     produceTimeoutMs: config.kafka.produceTimeoutMs,
     metrics: consumerMetrics(metrics),
     statsCallback: librdkafkaStatsCallback(metrics, `${name}-consumer`),

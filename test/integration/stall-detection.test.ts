@@ -95,7 +95,7 @@ describe('stall detection', () => {
       retry: config.consumers.retry,
       produceTimeoutMs: 5000,
       maxBatchSize: 500,
-      sessionTimeoutMs: config.consumers.sessionTimeoutMs,
+      group: config.consumers.group,
       progress: { stallAfterMs: STALL_AFTER_MS, kafka: config.kafka },
     });
     const metrics = createMetricsRegistry('stall-probe');

@@ -79,6 +79,7 @@ describe('environmentOf', () => {
     CONSUMER_MAX_ATTEMPTS: '3',
     EVENT_RETENTION_MS: '86400000',
     DLQ_RETENTION_MS: '172800000',
+    CONSUMER_GROUP_PROTOCOL: 'classic',
     CONSUMER_SESSION_TIMEOUT_MS: '8000',
     CONSUMER_INITIAL_BACKOFF_MS: '200',
     CONSUMER_MAX_BACKOFF_MS: '2000',
@@ -105,6 +106,19 @@ describe('environmentOf', () => {
   it('loads back into the same config, set or defaulted', () => {
     expect(loadConfig(environmentOf(config))).toEqual(config);
     expect(loadConfig(environmentOf(loadConfig({})))).toEqual(loadConfig({}));
+  });
+});
+
+describe('CONSUMER_GROUP_PROTOCOL', () => {
+  it("is Kafka 4's consumer protocol unless told otherwise, with the session timeout left to the broker", () => {
+    expect(loadConfig({}).consumers.group).toEqual({ protocol: 'consumer' });
+    expect(loadConfig({ CONSUMER_GROUP_PROTOCOL: 'classic' }).consumers.group).toEqual({ protocol: 'classic', sessionTimeoutMs: 30_000 });
+    expect(loadConfig({ CONSUMER_GROUP_PROTOCOL: 'classic', CONSUMER_SESSION_TIMEOUT_MS: '8000' }).consumers.group).toEqual({ protocol: 'classic', sessionTimeoutMs: 8000 });
+  });
+
+  it('refuses a session timeout the consumer protocol would ignore, and says where it is set instead', () => {
+    expect(() => loadConfig({ CONSUMER_SESSION_TIMEOUT_MS: '8000' })).toThrow(/CONSUMER_SESSION_TIMEOUT_MS: set, but CONSUMER_GROUP_PROTOCOL=consumer .*consumer\.session\.timeout\.ms/);
+    expect(() => loadConfig({ CONSUMER_GROUP_PROTOCOL: 'cooperative' })).toThrow(/CONSUMER_GROUP_PROTOCOL="cooperative"/);
   });
 });
 

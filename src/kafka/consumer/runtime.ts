@@ -11,7 +11,7 @@
 // and the input offset commit in one Kafka transaction: exactly once for read_committed
 // readers.
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import type { Config } from '../../config.js';
+import type { Config, ConsumerGroupProtocol } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { CheckResult } from '../../observability/health.js';
 import type { SchemaRegistryClient } from '../../registry/client.js';
@@ -44,7 +44,8 @@ export interface ConsumerRuntimeOptions {
   readonly transactional?: { readonly transactionalId: string };
   /** Most records of one partition in a batch (batch services and transactional mode). */
   readonly maxBatchSize: number;
-  readonly sessionTimeoutMs: number;
+  /** The group protocol: consumer (KIP-848) or classic, with the settings the member makes under it. */
+  readonly group: ConsumerGroupProtocol;
   /** Partitions handled concurrently (ordering still holds within each partition). */
   readonly partitionsConsumedConcurrently?: number;
   readonly metrics?: ConsumerMetrics;
@@ -100,8 +101,12 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       autoCommit: !transactional,
       autoCommitInterval: 1000,
       readUncommitted: !service.readCommitted,
-      sessionTimeout: options.sessionTimeoutMs,
+      // Under the consumer protocol the broker sets the session timeout and assigns the
+      // partitions; the client refuses to be given either. The classic protocol keeps the
+      // client's default eager round-robin assignment.
+      ...(options.group.protocol === 'classic' ? { sessionTimeout: options.group.sessionTimeoutMs } : {}),
     },
+    'group.protocol': options.group.protocol,
     rebalance_cb: rebalance,
     stats_cb: (event: { message: string }) => {
       lastStatsAt = Date.now();
