@@ -10,7 +10,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
 import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
@@ -21,6 +20,7 @@ import { registerSchemas } from '../src/registry/register-schemas.js';
 import { SERVICE_NAMES } from '../src/services/catalog.js';
 import { sleep } from '../test/support/sleep.js';
 import { cpuTicks, TICK_US, trackPeakRss } from './support/proc.js';
+import { recordTimestamps, steadyLoad, summary, waitForHttp, type Summary } from './support/signups.js';
 
 const root = new URL('../', import.meta.url).pathname;
 // Signups per second of each phase: a moderate load, then one near what this machine sustains.
@@ -56,16 +56,16 @@ async function main(): Promise<void> {
   try {
     await waitForHttp(`http://127.0.0.1:${API_PORT}/readyz`);
     // Warm-up until every path has handled a signup: groups joined, connections open, JIT warm.
-    await waitForEffects(await steadyLoad(50, 1), 60_000);
+    await waitForEffects(await steadyLoad(API_PORT, 50, 1, `e2e${run}w`), 60_000);
 
     const phases = [];
     for (const rate of RATES) {
       for (const t of tracked.values()) t.mark();
-      const sent = await steadyLoad(rate, SECONDS);
+      const sent = await steadyLoad(API_PORT, rate, SECONDS, `e2e${run}r${rate}`);
       const effects = await waitForEffects(sent, 120_000);
       const processesUsage = Object.fromEntries([...tracked].map(([name, t]) => [name, t.usage()]));
-      const producedAt = await recordTimestamps(config.topics.signups.name, new Set(sent));
-      const enrolledAt = await recordTimestamps(config.topics.onboarding.name, new Set(sent));
+      const producedAt = firstOf(await recordTimestamps(kafka, config.topics.signups.name, new Set(sent)));
+      const enrolledAt = firstOf(await recordTimestamps(kafka, config.topics.onboarding.name, new Set(sent)));
       const from = (times: ReadonlyMap<string, number>) => summary(sent.map((id) => times.get(id)! - producedAt.get(id)!));
       phases.push({
         rate,
@@ -99,51 +99,6 @@ function start(args: string[]): ChildProcess {
   return child;
 }
 
-/** Sends `rate` signups per second for `seconds`, each without waiting for the previous one; returns the user ids. */
-async function steadyLoad(rate: number, seconds: number): Promise<string[]> {
-  const sent: string[] = [];
-  const failures: number[] = [];
-  const requests: Promise<void>[] = [];
-  const startedAt = performance.now();
-  for (let i = 0; i < rate * seconds; i++) {
-    const due = startedAt + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    const name = `e2e${run}_${i}`;
-    requests.push(
-      fetch(`http://127.0.0.1:${API_PORT}/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `${name}@example.com`, username: name }) }).then(
-        async (response) => {
-          if (response.status !== 201) return void failures.push(response.status);
-          sent.push(((await response.json()) as { userId: string }).userId);
-        },
-        () => void failures.push(0),
-      ),
-    );
-  }
-  await Promise.all(requests);
-  if (failures.length > 0) throw new Error(`${failures.length} signups were not accepted (statuses ${[...new Set(failures)].join(', ')})`);
-  return sent;
-}
-
-/** The timestamp of each user's record on `topic` (CreateTime: set when it was produced). */
-async function recordTimestamps(topic: string, users: Set<string>): Promise<Map<string, number>> {
-  const found = new Map<string, number>();
-  const consumer = kafka.consumer({ kafkaJS: { groupId: `bench-e2e-reader-${randomUUID()}`, fromBeginning: true, readUncommitted: false } });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic] });
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ message }: KafkaJS.EachMessagePayload) => {
-        const userId = message.key?.toString();
-        if (userId && users.has(userId)) found.set(userId, Number(message.timestamp));
-        if (found.size === users.size) resolve();
-      },
-    });
-  });
-  await consumer.disconnect();
-  return found;
-}
-
 async function waitForEffects(users: string[], timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -161,14 +116,7 @@ async function waitForEffects(users: string[], timeoutMs: number) {
   }
 }
 
-async function waitForHttp(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await sleep(200);
-  }
-  throw new Error(`${url} not ready within 60 s`);
-}
+const firstOf = (times: ReadonlyMap<string, number[]>) => new Map([...times].map(([user, at]) => [user, at[0]!]));
 
 /** Peak RSS and CPU share (of one core) of a process from now until stop(). */
 function trackProcess(pid: number) {
@@ -187,14 +135,7 @@ function trackProcess(pid: number) {
   };
 }
 
-function summary(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-  return { p50: at(50), p99: at(99), max: sorted.at(-1)! };
-}
-
 type Phase = { rate: number; signups: number; analyticsRowMs: Summary; onboardingEventMs: Summary; onboardingTrackedMs: Summary; processes: Record<string, { peakRssMb: number; cpuPercent: number }> };
-type Summary = ReturnType<typeof summary>;
 
 function markdown(date: string, phases: Phase[]): string {
   const names = Object.keys(phases[0]!.processes);

@@ -12,13 +12,20 @@ import { eventually } from '../support/services.js';
 import { startLoad } from './support/load.js';
 import { expectNothingLostOrDuplicated } from './support/guarantees.js';
 import { check, startSystem, type SystemUnderTest } from './support/system.js';
+import { setGroupConfig } from '../support/kafka-tool.js';
 import { sleep } from '../support/sleep.js';
 
 let system: SystemUnderTest;
 const SESSION_TIMEOUT_MS = 8000;
 
 beforeAll(async () => {
-  system = await startSystem({ CONSUMER_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) });
+  system = await startSystem();
+  // The consumer protocol takes the session timeout from the broker (45 s by default) or
+  // from the group's own configuration, as an operator sets it.
+  const groups = consumerGroups(system.config);
+  for (const group of [groups.email, groups.onboarding]) {
+    await setGroupConfig(group, { 'consumer.session.timeout.ms': SESSION_TIMEOUT_MS, 'consumer.heartbeat.interval.ms': 2000 });
+  }
   for (const service of ['email', 'onboarding'] as const) system.spawn(`${service}-2`, service);
   await eventually(
     () => ['email-2', 'onboarding-2'].every((key) => system.consumers.get(key)!.output().includes('consumer running')),

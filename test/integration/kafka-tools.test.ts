@@ -1,35 +1,14 @@
 // scripts/kafka as a user runs it against the running stack: Kafka's own tools from the
 // stack's Maven-resolved jars, the bootstrap server filled in from .stack/env, and the
 // stack's SASL listener reached with the app's SASL settings turned into --command-config.
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { createKafka, type Kafka } from '../../src/kafka/client.js';
 import { createIdempotentProducer } from '../../src/kafka/producer.js';
 import { createLogger } from '../../src/logger.js';
-import { root } from '../support/processes.js';
+import { kafkaTool } from '../support/kafka-tool.js';
 import { stackConfig, stackEnv } from '../support/stack-env.js';
-
-const script = `${root}scripts/kafka`;
-
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function kafkaTool(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
-  try {
-    // The first call may resolve the classpath with Maven.
-    const { stdout, stderr } = await promisify(execFile)(script, args, { cwd: root, env, timeout: 180_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 const id = randomUUID();
 const topic = `kafka-tools-test-${id}`;

@@ -1,0 +1,187 @@
+// A rolling restart of every consumer instance under a steady load, classic vs consumer
+// group protocol: the API and two instances of each of the four services as processes (as a
+// deployment runs them, logging at info), signups at a steady rate through the API, and every
+// consumer instance restarted in turn as an orchestrator's rolling update does: SIGTERM, wait
+// for the exit, start it again, wait until it is ready (/readyz: it has partitions), next.
+// For every signup of the load: the latency from its event's timestamp (set by the API's
+// producer) to each effect, all taken by the servers: the analytics row, the enrolment
+// record (its timestamp), the tracker's row, the welcome email's ledger mark. And what was
+// lost or done twice: users without an effect, emails received twice by the SMTP sink,
+// enrolment records twice on the topic, counts above the users counted.
+// Results: bench/results/rolling-restart.json and a section appended to docs/BENCHMARKS.md.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { environmentOf, loadConfig, type Config, type ConsumerGroupProtocol } from '../src/config.js';
+import { createPool } from '../src/db/pool.js';
+import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
+import { createKafka } from '../src/kafka/client.js';
+import { createLogger } from '../src/logger.js';
+import { createRegistryClient } from '../src/registry/client.js';
+import { registerSchemas } from '../src/registry/register-schemas.js';
+import { consumerGroups, SERVICE_NAMES } from '../src/services/catalog.js';
+import { setGroupConfig } from '../test/support/kafka-tool.js';
+import { receivedMail } from '../test/support/mail.js';
+import { sleep } from '../test/support/sleep.js';
+import { recordTimestamps, steadyLoad, summary, waitForHttp, type Summary } from './support/signups.js';
+
+const root = new URL('../', import.meta.url).pathname;
+const RATE = Number(process.env.BENCH_ROLL_RATE ?? 300);
+const API_PORT = 3141;
+const FIRST_SERVICE_PORT = 3150;
+const INSTANCES = SERVICE_NAMES.flatMap((service) => [1, 2].map((n) => ({ service, key: `${service}-${n}` })));
+const VARIANTS: ReadonlyArray<{ readonly label: string; readonly group: ConsumerGroupProtocol; readonly groupConfig?: Record<string, number> }> = [
+  { label: 'classic', group: { protocol: 'classic', sessionTimeoutMs: 30_000 } },
+  { label: 'consumer', group: { protocol: 'consumer' } },
+  { label: 'consumer, group heartbeat 1 s', group: { protocol: 'consumer' }, groupConfig: { 'consumer.heartbeat.interval.ms': 1000 } },
+];
+const logger = createLogger('warn', 'bench');
+
+interface Outcome {
+  readonly label: string;
+  readonly signups: number;
+  readonly rollSeconds: number;
+  readonly latencyMs: { readonly analytics: Summary; readonly onboardingEvent: Summary; readonly tracker: Summary; readonly email: Summary };
+  readonly lost: { readonly analytics: number; readonly onboardingEvent: number; readonly tracker: number; readonly email: number };
+  readonly twice: { readonly emails: number; readonly enrolments: number; readonly counts: number };
+}
+
+async function measure(variant: (typeof VARIANTS)[number]): Promise<Outcome> {
+  const run = randomUUID().slice(0, 8);
+  const config = loadConfig({
+    ...process.env,
+    SIGNUP_TOPIC: `bench-roll-${run}`,
+    ONBOARDING_TOPIC: `bench-roll-onb-${run}`,
+    CONSUMER_GROUP_PREFIX: `bench-roll-${run}.`,
+    ANALYTICS_DB_SCHEMA: `bench_roll_${run}`,
+    API_RATE_LIMIT_MAX: '0', // one load generator, one address
+    LOG_LEVEL: 'info',
+    CONSUMER_GROUP_PROTOCOL: variant.group.protocol,
+  });
+  const kafka = createKafka(config.kafka, logger);
+  const pool = createPool(config.database.url);
+  const admin = kafka.admin();
+  await admin.connect();
+  await registerSchemas({ registry: createRegistryClient(config.registry), admin, catalog: eventCatalog(config), topics: topicCatalog(config) });
+  await admin.disconnect();
+  if (variant.groupConfig) for (const group of Object.values(consumerGroups(config))) await setGroupConfig(group, variant.groupConfig);
+
+  const env = { ...process.env, ...environmentOf(config) };
+  const processes = new Map<string, ChildProcess>();
+  const start = (key: string, args: string[], extra: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
+    processes.set(key, child);
+    return child;
+  };
+  const servicePort = (i: number) => FIRST_SERVICE_PORT + i;
+  const startInstance = (i: number) => start(INSTANCES[i]!.key, ['dist/cli/consumer.js', INSTANCES[i]!.service], { SERVICE_HTTP_PORT: String(servicePort(i)), INSTANCE_ID: INSTANCES[i]!.key });
+  start('api', ['dist/cli/api.js'], { API_PORT: String(API_PORT) });
+  INSTANCES.forEach((_, i) => startInstance(i));
+  const startedAt = Date.now();
+  try {
+    await waitForHttp(`http://127.0.0.1:${API_PORT}/readyz`);
+    for (const [i] of INSTANCES.entries()) await waitForHttp(`http://127.0.0.1:${servicePort(i)}/readyz`, 120_000);
+    // Warm-up: every path has handled signups, connections are open.
+    await waitForEffects(config, pool, await steadyLoad(API_PORT, 50, 2, `roll${run}w`), 120_000);
+
+    let rolled = false;
+    const loading = steadyLoad(API_PORT, RATE, 3600, `roll${run}`, () => rolled);
+    await sleep(5000);
+    const rollStartedAt = performance.now();
+    for (const [i, { key }] of INSTANCES.entries()) {
+      const old = processes.get(key)!;
+      const exited = new Promise((resolve) => old.once('exit', resolve));
+      old.kill('SIGTERM');
+      await exited;
+      startInstance(i);
+      await waitForHttp(`http://127.0.0.1:${servicePort(i)}/readyz`, 120_000);
+    }
+    const rollSeconds = Math.round((performance.now() - rollStartedAt) / 100) / 10;
+    await sleep(5000);
+    rolled = true;
+    const sent = await loading;
+    const effects = await waitForEffects(config, pool, sent, 180_000);
+    const users = new Set(sent);
+    const producedAt = await recordTimestamps(kafka, config.topics.signups.name, users);
+    const enrolled = await recordTimestamps(kafka, config.topics.onboarding.name, users);
+    const latency = (times: ReadonlyMap<string, number>) => summary(sent.filter((id) => times.has(id)).map((id) => times.get(id)! - producedAt.get(id)![0]!));
+    const enrolledAt = new Map([...enrolled].map(([user, at]) => [user, at[0]!]));
+    const recipients = new Set(sent.map((_, i) => `roll${run}_${i}@example.com`));
+    const mails = receivedMail(startedAt, recipients);
+    const perRecipient = new Map<string, number>();
+    for (const mail of mails) perRecipient.set(mail.to, (perRecipient.get(mail.to) ?? 0) + 1);
+    const { rows } = await pool.query<{ counted: string; summed: string }>(
+      `SELECT (SELECT count(*) FROM ${config.analytics.dbSchema}.counted_users) AS counted, (SELECT coalesce(sum(signups), 0) FROM ${config.analytics.dbSchema}.signups_daily) AS summed`,
+    );
+    const missing = (times: ReadonlyMap<string, unknown>) => sent.filter((id) => !times.has(id)).length;
+    return {
+      label: variant.label,
+      signups: sent.length,
+      rollSeconds,
+      latencyMs: { analytics: latency(effects.countedAt), onboardingEvent: latency(enrolledAt), tracker: latency(effects.trackedAt), email: latency(effects.emailedAt) },
+      lost: { analytics: missing(effects.countedAt), onboardingEvent: missing(enrolledAt), tracker: missing(effects.trackedAt), email: missing(effects.emailedAt) },
+      twice: {
+        emails: [...perRecipient.values()].filter((n) => n > 1).length,
+        enrolments: [...enrolled.values()].filter((at) => at.length > 1).length,
+        counts: Number(rows[0]!.summed) - Number(rows[0]!.counted),
+      },
+    };
+  } finally {
+    for (const child of processes.values()) child.kill('SIGTERM');
+    await Promise.all([...processes.values()].map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)))));
+    await pool.query(`DROP SCHEMA IF EXISTS ${config.analytics.dbSchema} CASCADE`);
+    await pool.end();
+  }
+}
+
+/** Waits until every user has all four effects, or the time is up (then what is there). */
+async function waitForEffects(config: Config, pool: ReturnType<typeof createPool>, users: string[], timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const at = (sql: string) => pool.query<{ user_id: string; at: Date }>(sql, [users]).then(({ rows }) => new Map(rows.map((r) => [r.user_id, r.at.getTime()])));
+    const [countedAt, trackedAt, emailedAt] = await Promise.all([
+      at(`SELECT user_id, counted_at AS at FROM ${config.analytics.dbSchema}.counted_users WHERE user_id = ANY($1)`),
+      at('SELECT user_id, recorded_at AS at FROM onboarding_state WHERE user_id = ANY($1)'),
+      at(`SELECT user_id, sent_at AS at FROM welcome_emails WHERE user_id = ANY($1) AND status = 'sent'`),
+    ]);
+    const complete = [countedAt, trackedAt, emailedAt].every((m) => m.size === users.length);
+    if (complete || Date.now() > deadline) return { countedAt, trackedAt, emailedAt };
+    await sleep(250);
+  }
+}
+
+function markdown(date: string, outcomes: readonly Outcome[]): string {
+  const s = (x: Summary) => `${x.p99} / ${x.max}`;
+  return [
+    '',
+    `## A rolling restart of every consumer instance under ${RATE} signups/s, classic vs consumer group protocol (${date})`,
+    '',
+    `The API and two instances of each service as processes logging at info; ${RATE} signups/s through the API from 5 s before the roll until 5 s after it. The eight consumer instances restarted one after another: SIGTERM, exit, start, ready (it has partitions), next. Latency from each signup's event timestamp to the effect, in milliseconds, p99 / max over every signup of the load. Group settings as in the join/leave table above.`,
+    '',
+    '| protocol | signups | roll s | analytics row | enrolment produced | tracker row | email sent | lost (analytics / enrolment / tracker / email) | twice (emails / enrolments / counts) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...outcomes.map(
+      (o) =>
+        `| ${o.label} | ${o.signups} | ${o.rollSeconds} | ${s(o.latencyMs.analytics)} | ${s(o.latencyMs.onboardingEvent)} | ${s(o.latencyMs.tracker)} | ${s(o.latencyMs.email)} | ${Object.values(o.lost).join(' / ')} | ${Object.values(o.twice).join(' / ')} |`,
+    ),
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ROLL_ONLY?.split(',');
+  const outcomes: Outcome[] = [];
+  for (const variant of VARIANTS) {
+    if (only && !only.includes(variant.label)) continue;
+    outcomes.push(await measure(variant));
+    console.log(JSON.stringify(outcomes.at(-1)));
+  }
+  const date = new Date().toISOString();
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  writeFileSync(`${root}bench/results/rolling-restart.json`, `${JSON.stringify({ date, node: process.version, rate: RATE, outcomes }, null, 2)}\n`);
+  appendFileSync(`${root}docs/BENCHMARKS.md`, markdown(date, outcomes));
+  console.log('results: bench/results/rolling-restart.json, docs/BENCHMARKS.md');
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,84 @@
+// What the end-to-end benchmarks share: signups sent at a steady rate through the API, the
+// timestamp of each user's record on a topic, waiting for an HTTP endpoint, and a latency summary.
+import { randomUUID } from 'node:crypto';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Kafka } from '../../src/kafka/client.js';
+import { sleep } from '../../test/support/sleep.js';
+
+/**
+ * Sends `rate` signups per second for `seconds` (or until `stopped()`), each without waiting
+ * for the previous one; returns the user ids of the 201s. Any other answer fails the run.
+ */
+export async function steadyLoad(port: number, rate: number, seconds: number, name: string, stopped: () => boolean = () => false): Promise<string[]> {
+  const sent: string[] = [];
+  const failures: number[] = [];
+  const requests: Promise<void>[] = [];
+  const startedAt = performance.now();
+  for (let i = 0; i < rate * seconds && !stopped(); i++) {
+    const due = startedAt + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const username = `${name}_${i}`;
+    requests.push(
+      fetch(`http://127.0.0.1:${port}/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `${username}@example.com`, username }) }).then(
+        async (response) => {
+          if (response.status !== 201) return void failures.push(response.status);
+          sent.push(((await response.json()) as { userId: string }).userId);
+        },
+        () => void failures.push(0),
+      ),
+    );
+  }
+  await Promise.all(requests);
+  if (failures.length > 0) throw new Error(`${failures.length} signups were not accepted (statuses ${[...new Set(failures)].join(', ')})`);
+  return sent;
+}
+
+/**
+ * Every record of `topic` keyed by one of `users` (read_committed, from the beginning), as
+ * its timestamp (CreateTime: set when it was produced), per user: more than one means the
+ * topic holds the user's record twice.
+ */
+export async function recordTimestamps(kafka: Kafka, topic: string, users: ReadonlySet<string>): Promise<Map<string, number[]>> {
+  const found = new Map<string, number[]>();
+  let distinct = 0;
+  const consumer = kafka.consumer({ kafkaJS: { groupId: `bench-reader-${randomUUID()}`, fromBeginning: true, readUncommitted: false } });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic] });
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }: KafkaJS.EachMessagePayload) => {
+        const userId = message.key?.toString();
+        if (!userId || !users.has(userId)) return;
+        const times = found.get(userId);
+        if (times) times.push(Number(message.timestamp));
+        else {
+          found.set(userId, [Number(message.timestamp)]);
+          distinct++;
+        }
+        if (distinct === users.size) resolve();
+      },
+    });
+  });
+  // Copies of the last records may still be on their way: a short look further.
+  await sleep(1000);
+  await consumer.disconnect();
+  return found;
+}
+
+export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await sleep(200);
+  }
+  throw new Error(`${url} not ready within ${timeoutMs / 1000} s`);
+}
+
+export function summary(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return { p50: at(50), p99: at(99), max: sorted.at(-1)! };
+}
+
+export type Summary = ReturnType<typeof summary>;
