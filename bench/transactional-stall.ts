@@ -24,6 +24,8 @@ import { AvroEncoder } from '../src/registry/avro-encoder.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../src/registry/schema-id.js';
+import { consumerGroups } from '../src/services/catalog.js';
+import { setGroupConfig } from '../test/support/kafka-tool.js';
 import { sleep } from '../test/support/sleep.js';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -44,12 +46,13 @@ async function round(mode: 'random id' | 'INSTANCE_ID'): Promise<Round> {
     SIGNUP_TOPIC: `bench-stall-${run}`,
     ONBOARDING_TOPIC: `bench-stall-onb-${run}`,
     CONSUMER_GROUP_PREFIX: `bench-stall-${run}.`,
-    CONSUMER_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
     SERVICE_HTTP_PORT: '0',
     LOG_LEVEL: 'warn',
     ...(mode === 'INSTANCE_ID' ? { INSTANCE_ID: 'onboarding-1' } : { INSTANCE_ID: '' }),
   };
   const config = loadConfig(env);
+  // The killed instance's partitions go to the restarted one when its session ends.
+  await setGroupConfig(consumerGroups(config).onboarding, { 'consumer.session.timeout.ms': SESSION_TIMEOUT_MS });
   const kafka = createKafka(config.kafka, createLogger('warn', 'bench'));
   const registry = createRegistryClient(config.registry);
   const admin = kafka.admin();
