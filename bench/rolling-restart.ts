@@ -36,6 +36,12 @@ const VARIANTS: ReadonlyArray<{ readonly label: string; readonly group: Consumer
   { label: 'consumer, group heartbeat 1 s', group: { protocol: 'consumer' }, groupConfig: { 'consumer.heartbeat.interval.ms': 1000 } },
 ];
 const logger = createLogger('warn', 'bench');
+// Every child ever started: none may outlive this run, even when it fails (the next run
+// would find the ports taken and talk to them).
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 interface Outcome {
   readonly label: string;
@@ -70,6 +76,11 @@ async function measure(variant: (typeof VARIANTS)[number]): Promise<Outcome> {
   const processes = new Map<string, ChildProcess>();
   const start = (key: string, args: string[], extra: Record<string, string> = {}) => {
     const child = spawn(process.execPath, args, { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.add(child);
+    child.on('error', (error) => console.error(`${key}: ${error.message}`));
+    child.on('exit', (code, signal) => {
+      if (code !== 0 && signal !== 'SIGTERM') console.error(`${key} exited with ${code ?? signal}`);
+    });
     processes.set(key, child);
     return child;
   };
@@ -95,6 +106,7 @@ async function measure(variant: (typeof VARIANTS)[number]): Promise<Outcome> {
       await exited;
       startInstance(i);
       await waitForHttp(`http://127.0.0.1:${servicePort(i)}/readyz`, 120_000);
+      console.error(`${variant.label}: ${key} restarted and ready after ${Math.round(performance.now() - rollStartedAt)} ms`);
     }
     const rollSeconds = Math.round((performance.now() - rollStartedAt) / 100) / 10;
     await sleep(5000);
@@ -183,5 +195,10 @@ async function main(): Promise<void> {
   console.log('results: bench/results/rolling-restart.json, docs/BENCHMARKS.md');
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  process.exit(1);
+}
 process.exit(0);

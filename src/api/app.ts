@@ -14,6 +14,7 @@ import { registerErrorHandlers } from './plugins/error-handler.js';
 import type { UserIds } from './identity.js';
 import { ReadinessReport, type Check } from '../observability/health.js';
 import { healthRoutes } from './routes/health.js';
+import { AccessLog } from './access-log.js';
 import { metricsRoute } from './routes/metrics.js';
 import type { ApiMetrics, Registry } from '../observability/metrics.js';
 import { signupRoute } from './routes/signup.js';
@@ -36,6 +37,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // The assertion picks Fastify's logger type parameter, so the instance is a plain FastifyInstance.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new AccessLog(),
     bodyLimit: deps.config.bodyLimitBytes,
     // A caller's X-Request-Id is kept when it is sane, so its logs and ours line up.
     genReqId: (request) => {
@@ -56,6 +58,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...(deps.config.trustedProxies.length > 0 ? { trustProxy: [...deps.config.trustedProxies] } : {}),
   });
 
+  app.decorateRequest('outcome', undefined);
   // JSON only: text/plain is Fastify's other default parser, and a signup is never text.
   app.removeContentTypeParser('text/plain');
   // While closing, answer in-flight requests with Connection: close, so keep-alive sockets

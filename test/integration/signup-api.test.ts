@@ -300,6 +300,23 @@ describe('logs', () => {
     }
     expect(lines.some((l) => l.msg === 'signup accepted' && l.email === 'G***@navy.mil')).toBe(true);
   });
+
+  it('write one line per request, on completion, with its outcome: a signup its ids and where its event went', () => {
+    const lines = api.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((l) => l.msg === 'incoming request')).toEqual([]);
+    const accepted = lines.filter((l) => l.msg === 'signup accepted');
+    expect(accepted.length).toBeGreaterThan(0);
+    for (const line of accepted) {
+      expect(line).toMatchObject({ req: { method: 'POST', url: '/signup' }, res: { statusCode: 201 }, userId: expect.any(String), eventId: expect.any(String), partition: expect.any(Number) });
+      expect(line.responseTime).toEqual(expect.any(Number));
+    }
+    // Every other request still gets its line, with its status.
+    expect(lines.some((l) => l.msg === 'request completed' && (l.res as { statusCode: number } | undefined)?.statusCode === 400)).toBe(true);
+    // One line per request id.
+    const perRequest = new Map<unknown, number>();
+    for (const l of lines.filter((line) => line.res)) perRequest.set(l.reqId, (perRequest.get(l.reqId) ?? 0) + 1);
+    expect([...perRequest.values()].every((n) => n === 1)).toBe(true);
+  });
 });
 
 /** The partition Kafka's own Java client (Utils.murmur2) picks for each key. */

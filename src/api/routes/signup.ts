@@ -55,10 +55,10 @@ export const signupRoute: FastifyPluginAsyncTypebox<SignupRouteOptions> = async 
         [Headers.requestId]: request.id,
         [Headers.traceparent]: traceparent,
       });
-      request.log.info(
-        { userId: event.userId, eventId: event.eventId, email: maskEmail(event.email), partition: metadata.partition, offset: metadata.baseOffset ?? metadata.offset, traceparent },
-        'signup accepted',
-      );
+      request.outcome = {
+        msg: 'signup accepted',
+        fields: { userId: event.userId, eventId: event.eventId, email: maskEmail(event.email), partition: metadata.partition, offset: metadata.baseOffset ?? metadata.offset, traceparent },
+      };
       return reply.code(201).send({ userId: event.userId, eventId: event.eventId, status: 'accepted' as const });
     },
   );
