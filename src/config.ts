@@ -119,7 +119,7 @@ export const EnvSchema = Type.Object({
     default: 500,
     minimum: 1,
     maximum: 10_000,
-    description: "most records of one partition handled together (one analytics database transaction, one onboarding Kafka transaction)",
+    description: "most records of one partition handled together (one analytics database transaction, one onboarding-tracker INSERT, one onboarding Kafka transaction)",
   }),
 
   ANALYTICS_DB_SCHEMA: Type.String({
