@@ -1,0 +1,78 @@
+// Ceiling: the local SMTP sink alone. Welcome-sized messages (text and HTML parts, a fixed
+// Message-ID) sent with nodemailer's pooled transport at high concurrency, no Kafka and no
+// PostgreSQL: the most welcome emails per second the email service could reach against it.
+// Prints messages/s and the CPU per message of this client and of the sink process.
+//   SMTP_URL (smtp://127.0.0.1:2525)  MESSAGES (20000)  CONNECTIONS (16)  IN_FLIGHT (256)
+import { readdirSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import nodemailer from 'nodemailer';
+
+const url = new URL(process.env.SMTP_URL ?? 'smtp://127.0.0.1:2525');
+const messages = Number(process.env.MESSAGES ?? 20_000);
+const connections = Number(process.env.CONNECTIONS ?? 16);
+const inFlight = Number(process.env.IN_FLIGHT ?? 256);
+
+/** CPU clock ticks (1/100 s) used so far by every process whose command line runs the sink. */
+function sinkTicks() {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('smtp-sink.mjs')) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // ended between listing and reading
+    }
+  }
+  return ticks;
+}
+
+const mailer = nodemailer.createTransport({
+  host: url.hostname,
+  port: Number(url.port || 25),
+  secure: false,
+  pool: true,
+  maxConnections: connections,
+  maxMessages: Infinity,
+});
+
+const welcome = (i) => {
+  const userId = randomUUID();
+  return {
+    from: 'Signup Pipeline <welcome@signup-pipeline.invalid>',
+    to: `ceiling${i}@d${i % 17}.example`,
+    subject: `Welcome, ceiling${i}!`,
+    text: `Hello ceiling${i},\n\nwelcome aboard. Your account is ready.\n\n— The Signup Pipeline team\n`,
+    html: `<p>Hello ceiling${i},</p><p>welcome aboard. Your account is ready.</p><p>— The Signup Pipeline team</p>`,
+    messageId: `<welcome.${userId}@signup-pipeline.invalid>`,
+  };
+};
+
+// Warm-up: the pool's connections open before the clock starts.
+await Promise.all(Array.from({ length: connections }, (_, i) => mailer.sendMail(welcome(-1 - i))));
+const sinkBefore = sinkTicks();
+const ownBefore = process.cpuUsage();
+const started = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: inFlight }, async () => {
+    while (next < messages) await mailer.sendMail(welcome(next++));
+  }),
+);
+const seconds = (performance.now() - started) / 1000;
+const own = process.cpuUsage(ownBefore);
+const sinkUs = (sinkTicks() - sinkBefore) * 10_000;
+mailer.close();
+console.log(
+  JSON.stringify({
+    messages,
+    connections,
+    inFlight,
+    seconds: Math.round(seconds * 100) / 100,
+    messagesPerSecond: Math.round(messages / seconds),
+    clientCpuUsPerMessage: Math.round((own.user + own.system) / messages),
+    sinkCpuUsPerMessage: Math.round(sinkUs / messages),
+  }),
+);
