@@ -1,6 +1,8 @@
 // The welcome-email ledger against the real PostgreSQL: two instances never send to one
 // user at once, a lock held too long makes the waiter retry later (a dependency failure),
-// and once the mail server accepted a message only the mark is retried, never the send.
+// and once the mail server accepted a message only the mark is retried, never the send;
+// several users in one transaction: a failed send leaves the others sent, and two instances
+// claiming overlapping users do not deadlock.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, type Pool } from '../../src/db/pool.js';
@@ -77,5 +79,35 @@ describe('WelcomeEmailLedger.sendOnce', () => {
     const { rows } = await pools[2]!.query<{ status: string }>('SELECT status FROM welcome_emails WHERE user_id = $1', [userId]);
     expect(rows).toEqual([{ status: 'sent' }]);
     expect(await b.sendOnce(userId, eventId, messageId, send)).toBe('already-sent');
+  });
+});
+
+describe('WelcomeEmailLedger.sendEach', () => {
+  it('sends to several users in one transaction; one failed send leaves the others sent, and only it is tried again', async () => {
+    const entries = Array.from({ length: 6 }, ids);
+    const sentTo: string[] = [];
+    const failing = entries[2]!.userId;
+    const send = async (entry: { userId: string }) => {
+      if (entry.userId === failing && !sentTo.includes('recovered')) throw new Error('refused this once');
+      sentTo.push(entry.userId);
+    };
+    const first = await a.sendEach(entries, send);
+    expect(first.map((o) => o.kind)).toEqual(['sent', 'sent', 'failed', 'sent', 'sent', 'sent']);
+    sentTo.push('recovered');
+    expect((await a.sendEach(entries, send)).map((o) => o.kind)).toEqual(['already-sent', 'already-sent', 'sent', 'already-sent', 'already-sent', 'already-sent']);
+    expect(sentTo.filter((id) => id !== 'recovered').toSorted()).toEqual(entries.map((e) => e.userId).toSorted());
+  });
+
+  it('lets two instances claim overlapping users in opposite orders without a deadlock, each user sent once', async () => {
+    const entries = Array.from({ length: 20 }, ids);
+    const sends = new Map<string, number>();
+    const send = async (entry: { userId: string }) => {
+      await sleep(20);
+      sends.set(entry.userId, (sends.get(entry.userId) ?? 0) + 1);
+    };
+    const [forward, backward] = await Promise.all([a.sendEach(entries, send), b.sendEach(entries.toReversed(), send)]);
+    expect([...sends.values()]).toEqual(entries.map(() => 1));
+    const kindsOf = (userId: string) => [forward[entries.findIndex((e) => e.userId === userId)]!.kind, backward[entries.toReversed().findIndex((e) => e.userId === userId)]!.kind].sort();
+    for (const { userId } of entries) expect(kindsOf(userId)).toEqual(['already-sent', 'sent']);
   });
 });
