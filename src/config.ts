@@ -133,6 +133,12 @@ export const EnvSchema = Type.Object({
     pattern: '^smtps?://\\S+$',
     description: 'smtp:// or smtps:// URL of the mail server, credentials included if any',
   }),
+  SMTP_MAX_CONNECTIONS: Type.Integer({
+    default: 32,
+    minimum: 1,
+    maximum: 256,
+    description: "pooled connections of one email instance to the mail server, and so the most welcome emails it sends at once (within the provider's limit on concurrent connections)",
+  }),
   SMTP_REQUIRE_TLS: Type.Boolean({ default: false, description: 'true: refuse to send unless the server upgrades to TLS (STARTTLS)' }),
   MAIL_FROM: Type.String({ default: 'Signup Pipeline <welcome@signup-pipeline.invalid>', minLength: 3 }),
 
@@ -220,7 +226,7 @@ export interface Config {
     readonly stallTimeoutMs: number;
     readonly retry: { readonly maxAttempts: number; readonly initialBackoffMs: number; readonly maxBackoffMs: number };
   };
-  readonly mail: { readonly smtpUrl: string; readonly from: string; readonly requireTls: boolean };
+  readonly mail: { readonly smtpUrl: string; readonly from: string; readonly requireTls: boolean; readonly maxConnections: number };
   readonly analytics: { readonly dbSchema: string };
   /** See INSTANCE_ID; undefined: a random transactional id per process. */
   readonly instanceId: string | undefined;
@@ -311,7 +317,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         maxBackoffMs: Math.max(env.CONSUMER_MAX_BACKOFF_MS, env.CONSUMER_INITIAL_BACKOFF_MS),
       },
     },
-    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM, requireTls: env.SMTP_REQUIRE_TLS },
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM, requireTls: env.SMTP_REQUIRE_TLS, maxConnections: env.SMTP_MAX_CONNECTIONS },
     analytics: { dbSchema: env.ANALYTICS_DB_SCHEMA },
     instanceId: env.INSTANCE_ID,
     serviceHttp: { host: env.API_HOST, port: env.SERVICE_HTTP_PORT },
@@ -361,6 +367,7 @@ export function environmentOf(config: Config): { readonly [Variable in keyof Env
     CONSUMER_MAX_BATCH_SIZE: text(consumers.maxBatchSize),
     ANALYTICS_DB_SCHEMA: config.analytics.dbSchema,
     SMTP_URL: config.mail.smtpUrl,
+    SMTP_MAX_CONNECTIONS: text(config.mail.maxConnections),
     SMTP_REQUIRE_TLS: text(config.mail.requireTls),
     MAIL_FROM: config.mail.from,
     INSTANCE_ID: text(config.instanceId),

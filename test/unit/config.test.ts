@@ -87,6 +87,7 @@ describe('environmentOf', () => {
     ANALYTICS_DB_SCHEMA: 'analytics_x',
     SMTP_URL: 'smtps://mail.example:465',
     SMTP_REQUIRE_TLS: 'true',
+    SMTP_MAX_CONNECTIONS: '4',
     MAIL_FROM: 'X <x@example.com>',
     INSTANCE_ID: 'onboarding-1',
     SERVICE_HTTP_PORT: '9200',
@@ -119,6 +120,16 @@ describe('CONSUMER_GROUP_PROTOCOL', () => {
   it('refuses a session timeout the consumer protocol would ignore, and says where it is set instead', () => {
     expect(() => loadConfig({ CONSUMER_SESSION_TIMEOUT_MS: '8000' })).toThrow(/CONSUMER_SESSION_TIMEOUT_MS: set, but CONSUMER_GROUP_PROTOCOL=consumer .*consumer\.session\.timeout\.ms/);
     expect(() => loadConfig({ CONSUMER_GROUP_PROTOCOL: 'cooperative' })).toThrow(/CONSUMER_GROUP_PROTOCOL="cooperative"/);
+  });
+});
+
+describe('SMTP_MAX_CONNECTIONS', () => {
+  it('pools 32 connections unless told otherwise, and takes a number from 1 to 256', () => {
+    expect(loadConfig({}).mail.maxConnections).toBe(32);
+    expect(loadConfig({ SMTP_MAX_CONNECTIONS: '1' }).mail.maxConnections).toBe(1);
+    for (const bad of ['0', '257', 'many']) {
+      expect(() => loadConfig({ SMTP_MAX_CONNECTIONS: bad })).toThrow(/SMTP_MAX_CONNECTIONS=.*pooled connections/);
+    }
   });
 });
 

@@ -4,15 +4,28 @@ import type { ServiceWiring } from '../wiring.js';
 import { WelcomeEmailLedger } from './ledger.js';
 import { createMailer, emailService } from './service.js';
 
+// Partition batches in flight at once in one process: while one waits for its ledger
+// transaction or its slowest send, another's emails are on the wire. Tuned with
+// bench/consumers.ts; each holds a database connection (the pool has 5).
+const EMAIL_PARTITIONS_CONCURRENTLY = 4;
+
 export const wireEmail: ServiceWiring = async ({ config, logger, groupId, topic, readerSchema, onStop }) => {
   const pool = createPool(config.database.url);
   onStop(() => pool.end());
   const ledger = new WelcomeEmailLedger(pool);
   await ledger.init(logger);
-  const mailer = createMailer(config.mail.smtpUrl, { requireTls: config.mail.requireTls });
+  const { maxConnections } = config.mail;
+  const mailer = createMailer(config.mail.smtpUrl, { requireTls: config.mail.requireTls, maxConnections });
   // An idle pooled connection that times out or drops is reported here, outside any
   // send; unhandled, the 'error' event would end the process.
   mailer.on('error', (err) => logger.warn({ err }, 'idle SMTP connection failed; the pool opens a new one for the next email'));
   onStop(() => mailer.close());
-  return { service: emailService({ groupId, topic, readerSchema, ledger, mailer, from: config.mail.from }) };
+  // Every partition's round of sends gets its share of the connections: none waits for
+  // one, so a round holds its users' rows for about one SMTP call (at most the mailer's
+  // connection, greeting and socket timeouts, 20 s), well within the ledger's holdMs.
+  const sendsAtOnce = Math.max(1, Math.floor(maxConnections / EMAIL_PARTITIONS_CONCURRENTLY));
+  return {
+    service: emailService({ groupId, topic, readerSchema, ledger, mailer, from: config.mail.from, sendsAtOnce }),
+    runtime: { partitionsConsumedConcurrently: Math.min(EMAIL_PARTITIONS_CONCURRENTLY, maxConnections) },
+  };
 };
