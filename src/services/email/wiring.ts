@@ -8,6 +8,10 @@ import { createMailer, emailService } from './service.js';
 // transaction or its slowest send, another's emails are on the wire. Tuned with
 // bench/consumers.ts; each holds a database connection (the pool has 5).
 const EMAIL_PARTITIONS_CONCURRENTLY = 4;
+// Rounds of sends in one polled batch. A batch in hand is finished on SIGTERM: at 500
+// records and a slow or busy mail server that took longer than SHUTDOWN_TIMEOUT_MS in a
+// rolling restart under load (bench/rolling-restart.ts), and the process was cut off.
+const ROUNDS_PER_BATCH = 8;
 
 export const wireEmail: ServiceWiring = async ({ config, logger, groupId, topic, readerSchema, onStop }) => {
   const pool = createPool(config.database.url);
@@ -26,6 +30,9 @@ export const wireEmail: ServiceWiring = async ({ config, logger, groupId, topic,
   const sendsAtOnce = Math.max(1, Math.floor(maxConnections / EMAIL_PARTITIONS_CONCURRENTLY));
   return {
     service: emailService({ groupId, topic, readerSchema, ledger, mailer, from: config.mail.from, sendsAtOnce }),
-    runtime: { partitionsConsumedConcurrently: Math.min(EMAIL_PARTITIONS_CONCURRENTLY, maxConnections) },
+    runtime: {
+      partitionsConsumedConcurrently: Math.min(EMAIL_PARTITIONS_CONCURRENTLY, maxConnections),
+      maxBatchSize: Math.min(config.consumers.maxBatchSize, sendsAtOnce * ROUNDS_PER_BATCH),
+    },
   };
 };
