@@ -20,8 +20,8 @@ import { createLogger } from '../src/logger.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { SERVICE_NAMES } from '../src/services/catalog.js';
-import { sleep } from '../test/support/sleep.js';
 import { cpuTicks, TICK_US, trackPeakRss } from './support/proc.js';
+import { waitForEffects } from './support/effects.js';
 import { recordTimestamps, steadyLoad, summary, waitForHttp, type Summary } from './support/signups.js';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     await waitForHttp(`http://127.0.0.1:${API_PORT}/readyz`);
     // Warm-up until every path has handled a signup: groups joined, connections open, JIT warm.
     const warmUp = await steadyLoad(API_PORT, 50, 1, `e2e${run}w`);
-    const warm = await waitForEffects(warmUp, 60_000);
+    const warm = await waitForEffects(pool, config.analytics.dbSchema, warmUp, 60_000);
     if (!warm.complete) throw new Error('the warm-up signups did not all get their effects within 60 s');
 
     const phases: Phase[] = [];
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
       for (const t of tracked.values()) t.mark();
       const sent = await steadyLoad(API_PORT, rate, seconds, `e2e${run}r${rate}`);
       const loadEndedAt = performance.now();
-      const effects = await waitForEffects(sent, CATCH_UP_BOUND_MS);
+      const effects = await waitForEffects(pool, config.analytics.dbSchema, sent, CATCH_UP_BOUND_MS);
       const caughtUpMs = effects.complete ? Math.round(performance.now() - loadEndedAt) : undefined;
       const usage = Object.fromEntries([...tracked].map(([name, t]) => [name, t.usage()]));
       const producedAt = firstOf(await recordTimestamps(kafka, config.topics.signups.name, new Set(sent)));
@@ -114,27 +114,6 @@ function start(args: string[]): ChildProcess {
     if (code) console.error(`${args.join(' ')} exited with ${code ?? signal}`);
   });
   return child;
-}
-
-/** Waits until every user has all four effects, or the time is up; returns what is there and whether it is all. */
-async function waitForEffects(users: string[], timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // The services create their tables when they start: until then, "not yet".
-    const at = (sql: string) =>
-      pool.query<{ user_id: string; at: Date }>(sql, [users]).then(
-        ({ rows }) => new Map(rows.map((r) => [r.user_id, r.at.getTime()])),
-        () => new Map<string, number>(),
-      );
-    const [countedAt, trackedAt, emailedAt] = await Promise.all([
-      at(`SELECT user_id, counted_at AS at FROM ${config.analytics.dbSchema}.counted_users WHERE user_id = ANY($1)`),
-      at('SELECT user_id, recorded_at AS at FROM onboarding_state WHERE user_id = ANY($1)'),
-      at(`SELECT user_id, sent_at AS at FROM welcome_emails WHERE user_id = ANY($1) AND status = 'sent'`),
-    ]);
-    const complete = [countedAt, trackedAt, emailedAt].every((m) => m.size === users.length);
-    if (complete || Date.now() > deadline) return { complete, countedAt, trackedAt, emailedAt };
-    await sleep(250);
-  }
 }
 
 const firstOf = (times: ReadonlyMap<string, number[]>) => new Map([...times].map(([user, at]) => [user, at[0]!]));

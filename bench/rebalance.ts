@@ -30,6 +30,7 @@ import { registerSchemas } from '../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../src/registry/schema-id.js';
 import { setGroupConfig } from '../test/support/kafka-tool.js';
 import { sleep } from '../test/support/sleep.js';
+import { GROUP_PROTOCOL_VARIANTS, type GroupProtocolVariant } from './support/group-protocols.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const ROUNDS = Number(process.env.BENCH_REBALANCE_ROUNDS ?? 3);
@@ -37,18 +38,6 @@ const ROUNDS = Number(process.env.BENCH_REBALANCE_ROUNDS ?? 3);
 const WINDOW_MS = Number(process.env.BENCH_REBALANCE_WINDOW_MS ?? 15_000);
 const RECORDS_PER_PARTITION_PER_SECOND = 100;
 const PAUSE_MS = 300;
-/**
- * The protocols as a deployment gets them: classic with the client's defaults, the consumer
- * protocol with the broker's (its assignments travel on heartbeats, every 5 s), and the
- * consumer protocol with the group's heartbeat interval set to 1 s by an operator (allowed
- * here by the local brokers' group.consumer.min.heartbeat.interval.ms=1000; a broker's
- * default minimum is 5 s).
- */
-const VARIANTS: ReadonlyArray<{ readonly label: string; readonly group: ConsumerGroupProtocol; readonly groupConfig?: Record<string, number> }> = [
-  { label: 'classic', group: { protocol: 'classic', sessionTimeoutMs: 30_000 } },
-  { label: 'consumer', group: { protocol: 'consumer' } },
-  { label: 'consumer, group heartbeat 1 s', group: { protocol: 'consumer' }, groupConfig: { 'consumer.heartbeat.interval.ms': 1000 } },
-];
 
 const run = randomUUID().slice(0, 8);
 const config = loadConfig({ ...process.env, SIGNUP_TOPIC: `bench-rebalance-${run}`, ONBOARDING_TOPIC: `bench-rebalance-onb-${run}`, CONSUMER_GROUP_PREFIX: `bench-rebalance-${run}.` });
@@ -170,7 +159,7 @@ async function whenTrue(ready: () => boolean, until: number): Promise<number | u
   return undefined;
 }
 
-async function measureVariant({ group, groupConfig }: (typeof VARIANTS)[number], index: number): Promise<Change[]> {
+async function measureVariant({ group, groupConfig }: GroupProtocolVariant, index: number): Promise<Change[]> {
   const groupId = `${config.consumers.groupPrefix}${index}`;
   if (groupConfig) await setGroupConfig(groupId, groupConfig);
   const handled: Handled[] = [];
@@ -208,7 +197,7 @@ async function main(): Promise<void> {
   const writer = await steadyWriter();
   const results: Record<string, Change[]> = {};
   try {
-    for (const [index, variant] of VARIANTS.entries()) results[variant.label] = await measureVariant(variant, index);
+    for (const [index, variant] of GROUP_PROTOCOL_VARIANTS.entries()) results[variant.label] = await measureVariant(variant, index);
   } finally {
     await writer.stop();
   }

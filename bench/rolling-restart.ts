@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { environmentOf, loadConfig, type Config, type ConsumerGroupProtocol } from '../src/config.js';
+import { environmentOf, loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
 import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
 import { createKafka } from '../src/kafka/client.js';
@@ -23,6 +23,8 @@ import { consumerGroups, SERVICE_NAMES } from '../src/services/catalog.js';
 import { setGroupConfig } from '../test/support/kafka-tool.js';
 import { receivedMail } from '../test/support/mail.js';
 import { sleep } from '../test/support/sleep.js';
+import { GROUP_PROTOCOL_VARIANTS, type GroupProtocolVariant } from './support/group-protocols.js';
+import { waitForEffects } from './support/effects.js';
 import { recordTimestamps, steadyLoad, summary, waitForHttp, type Summary } from './support/signups.js';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -30,11 +32,6 @@ const RATE = Number(process.env.BENCH_ROLL_RATE ?? 300);
 const API_PORT = 3141;
 const FIRST_SERVICE_PORT = 3150;
 const INSTANCES = SERVICE_NAMES.flatMap((service) => [1, 2].map((n) => ({ service, key: `${service}-${n}` })));
-const VARIANTS: ReadonlyArray<{ readonly label: string; readonly group: ConsumerGroupProtocol; readonly groupConfig?: Record<string, number> }> = [
-  { label: 'classic', group: { protocol: 'classic', sessionTimeoutMs: 30_000 } },
-  { label: 'consumer', group: { protocol: 'consumer' } },
-  { label: 'consumer, group heartbeat 1 s', group: { protocol: 'consumer' }, groupConfig: { 'consumer.heartbeat.interval.ms': 1000 } },
-];
 const logger = createLogger('warn', 'bench');
 // Every child ever started: none may outlive this run, even when it fails (the next run
 // would find the ports taken and talk to them).
@@ -52,7 +49,7 @@ interface Outcome {
   readonly twice: { readonly emails: number; readonly enrolments: number; readonly counts: number };
 }
 
-async function measure(variant: (typeof VARIANTS)[number]): Promise<Outcome> {
+async function measure(variant: GroupProtocolVariant): Promise<Outcome> {
   const run = randomUUID().slice(0, 8);
   const config = loadConfig({
     ...process.env,
@@ -93,7 +90,7 @@ async function measure(variant: (typeof VARIANTS)[number]): Promise<Outcome> {
     await waitForHttp(`http://127.0.0.1:${API_PORT}/readyz`);
     for (const [i] of INSTANCES.entries()) await waitForHttp(`http://127.0.0.1:${servicePort(i)}/readyz`, 120_000);
     // Warm-up: every path has handled signups, connections are open.
-    await waitForEffects(config, pool, await steadyLoad(API_PORT, 50, 2, `roll${run}w`), 120_000);
+    await waitForEffects(pool, config.analytics.dbSchema, await steadyLoad(API_PORT, 50, 2, `roll${run}w`), 120_000);
 
     let rolled = false;
     const loading = steadyLoad(API_PORT, RATE, 3600, `roll${run}`, () => rolled);
@@ -112,7 +109,7 @@ async function measure(variant: (typeof VARIANTS)[number]): Promise<Outcome> {
     await sleep(5000);
     rolled = true;
     const sent = await loading;
-    const effects = await waitForEffects(config, pool, sent, 180_000);
+    const effects = await waitForEffects(pool, config.analytics.dbSchema, sent, 180_000);
     const users = new Set(sent);
     const producedAt = await recordTimestamps(kafka, config.topics.signups.name, users);
     const enrolled = await recordTimestamps(kafka, config.topics.onboarding.name, users);
@@ -146,22 +143,6 @@ async function measure(variant: (typeof VARIANTS)[number]): Promise<Outcome> {
   }
 }
 
-/** Waits until every user has all four effects, or the time is up (then what is there). */
-async function waitForEffects(config: Config, pool: ReturnType<typeof createPool>, users: string[], timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const at = (sql: string) => pool.query<{ user_id: string; at: Date }>(sql, [users]).then(({ rows }) => new Map(rows.map((r) => [r.user_id, r.at.getTime()])));
-    const [countedAt, trackedAt, emailedAt] = await Promise.all([
-      at(`SELECT user_id, counted_at AS at FROM ${config.analytics.dbSchema}.counted_users WHERE user_id = ANY($1)`),
-      at('SELECT user_id, recorded_at AS at FROM onboarding_state WHERE user_id = ANY($1)'),
-      at(`SELECT user_id, sent_at AS at FROM welcome_emails WHERE user_id = ANY($1) AND status = 'sent'`),
-    ]);
-    const complete = [countedAt, trackedAt, emailedAt].every((m) => m.size === users.length);
-    if (complete || Date.now() > deadline) return { countedAt, trackedAt, emailedAt };
-    await sleep(250);
-  }
-}
-
 function markdown(date: string, outcomes: readonly Outcome[]): string {
   const s = (x: Summary) => `${x.p99} / ${x.max}`;
   return [
@@ -183,7 +164,7 @@ function markdown(date: string, outcomes: readonly Outcome[]): string {
 async function main(): Promise<void> {
   const only = process.env.BENCH_ROLL_ONLY?.split(',');
   const outcomes: Outcome[] = [];
-  for (const variant of VARIANTS) {
+  for (const variant of GROUP_PROTOCOL_VARIANTS) {
     if (only && !only.includes(variant.label)) continue;
     outcomes.push(await measure(variant));
     console.log(JSON.stringify(outcomes.at(-1)));

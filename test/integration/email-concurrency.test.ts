@@ -9,7 +9,6 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
-import { eventCatalog, topicCatalog } from '../../src/events/catalog.js';
 import { loadSchemaHistory } from '../../src/events/schema-history.js';
 import { valueSubject } from '../../src/events/subjects.js';
 import { USER_SIGNED_UP, type UserSignedUp } from '../../src/events/user-signed-up.js';
@@ -18,10 +17,9 @@ import { DeadLetterHeaders, deadLetterTopic } from '../../src/kafka/consumer/dea
 import { createLogger } from '../../src/logger.js';
 import { moveGroup } from '../../src/operations/replay.js';
 import { createRegistryClient, createValueSerializer } from '../../src/registry/client.js';
-import { registerSchemas } from '../../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../../src/registry/schema-id.js';
 import { consumerGroups } from '../../src/services/catalog.js';
-import { isolatedConfig } from '../support/api.js';
+import { isolatedConfig, registerCatalog } from '../support/api.js';
 import { receivedMail } from '../support/mail.js';
 import { eventually, startServiceUnderTest, type ServiceUnderTest } from '../support/services.js';
 import { sleep } from '../support/sleep.js';
@@ -44,13 +42,7 @@ afterAll(async () => {
 /** A config whose consumer groups are other ones (their dead-letter topics created), on the same topic and ledger. */
 async function withGroupPrefix(base: Config, prefix: string, overrides: Partial<Config> = {}): Promise<Config> {
   const other: Config = { ...base, ...overrides, consumers: { ...base.consumers, groupPrefix: `${base.consumers.groupPrefix}${prefix}.` } };
-  const admin = createKafka(other.kafka, logger).admin();
-  await admin.connect();
-  try {
-    await registerSchemas({ registry: createRegistryClient(other.registry), admin, catalog: eventCatalog(other), topics: topicCatalog(other) });
-  } finally {
-    await admin.disconnect();
-  }
+  await registerCatalog(other);
   return other;
 }
 

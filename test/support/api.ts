@@ -31,15 +31,19 @@ export async function isolatedConfig(overrides: Record<string, string> = {}): Pr
     API_PORT: '0',
     ...overrides,
   });
-  const kafka = createKafka(config.kafka, createLogger('warn', 'test'));
-  const admin = kafka.admin();
+  await registerCatalog(config);
+  return config;
+}
+
+/** Registers the schemas and creates the topics (dead-letter topics of its groups included) of `config`, as scripts/register-schemas does. */
+export async function registerCatalog(config: Config): Promise<void> {
+  const admin = createKafka(config.kafka, createLogger('warn', 'test')).admin();
   await admin.connect();
   try {
     await registerSchemas({ registry: createRegistryClient(config.registry), admin, catalog: eventCatalog(config), topics: topicCatalog(config) });
   } finally {
     await admin.disconnect();
   }
-  return config;
 }
 
 export async function startApiUnderTest(config: Config): Promise<ApiUnderTest> {
