@@ -1,6 +1,6 @@
 // Every event contract the system publishes: which schema directory, which topic, and the
 // compatibility level its subject is governed by. scripts/register-schemas works from this.
-import { Compatibility } from '@confluentinc/schemaregistry';
+import { Compatibility } from '../registry/library.js';
 import type { Config } from '../config.js';
 import { USER_REGISTERED_FOR_ONBOARDING } from './user-registered-for-onboarding.js';
 import { USER_SIGNED_UP } from './user-signed-up.js';

@@ -6,7 +6,7 @@ import {
   SchemaRegistryClient,
   SerdeType,
   SubjectNameStrategyType,
-} from '@confluentinc/schemaregistry';
+} from './library.js';
 import type { Config } from '../config.js';
 import { logicalTypes } from './logical-types.js';
 

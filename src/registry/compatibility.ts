@@ -2,7 +2,7 @@
 // "incompatible" (Apicurio) or terse messages (Confluent), so the reason is worked out
 // locally with avsc's schema resolution, which follows the Avro specification's rules.
 import avro from 'avsc';
-import { Compatibility } from '@confluentinc/schemaregistry';
+import { Compatibility } from './library.js';
 
 export interface NamedSchema {
   readonly label: string;

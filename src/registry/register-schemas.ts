@@ -3,7 +3,7 @@
 // every topic present. Idempotent: a second run changes nothing. Incompatible schemas fail
 // with the subject, the level and what broke.
 import { randomUUID } from 'node:crypto';
-import { RestError, type Compatibility } from '@confluentinc/schemaregistry';
+import { RestError, type Compatibility } from './library.js';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { EventContract, TopicSpec } from '../events/catalog.js';
 import { loadSchemaHistory, SCHEMAS_DIR, type SchemaVersion } from '../events/schema-history.js';

@@ -1,6 +1,6 @@
 // Finds the id under which a schema this build ships is registered. Producers pin their
 // writer schema by this id; they never register schemas themselves.
-import { RestError } from '@confluentinc/schemaregistry';
+import { RestError } from './library.js';
 import type { SchemaVersion } from '../events/schema-history.js';
 import type { SchemaRegistryClient } from './client.js';
 

@@ -3,7 +3,7 @@
 // Confluent-compatible API and Confluent's own registry.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Compatibility, type SchemaInfo } from '@confluentinc/schemaregistry';
+import { Compatibility, type SchemaInfo } from '../../src/registry/library.js';
 import { createRegistryClient, type SchemaRegistryClient } from '../../src/registry/client.js';
 import { stackConfig } from '../support/stack-env.js';
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Compatibility } from '@confluentinc/schemaregistry';
+import { Compatibility } from '../../src/registry/library.js';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { eventCatalog, type EventContract } from '../../src/events/catalog.js';
 import { loadSchemaHistory } from '../../src/events/schema-history.js';

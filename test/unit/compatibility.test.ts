@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Compatibility } from '@confluentinc/schemaregistry';
+import { Compatibility } from '../../src/registry/library.js';
 import { explainIncompatibility } from '../../src/registry/compatibility.js';
 
 const record = (fields: object[]) => JSON.stringify({ type: 'record', name: 'R', namespace: 't', fields });
