@@ -8,7 +8,8 @@ import { DependencyUnavailableError, PoisonRecordError } from '../../kafka/consu
 import { smtpFault } from '../../kafka/consumer/failure-classification.js';
 import type { BatchConsumerService, DecodedRecord } from '../../kafka/consumer/service.js';
 import type { WelcomeEmailLedger } from './ledger.js';
-import { welcomeMessage, type WelcomeMessage } from './welcome-message.js';
+import { WelcomeMailComposer, type ComposedMail } from './welcome-mail.js';
+import { welcomeMessageId } from './welcome-message.js';
 
 export interface EmailServiceOptions {
   readonly groupId: string;
@@ -51,11 +52,14 @@ export function createMailer(smtpUrl: string, options: { readonly requireTls?: b
 }
 
 export function emailService(options: EmailServiceOptions): BatchConsumerService<UserSignedUp> {
-  const { ledger, mailer, from, sendsAtOnce } = options;
+  const { ledger, mailer, sendsAtOnce } = options;
+  const composer = new WelcomeMailComposer(options.from);
 
-  async function send(message: WelcomeMessage): Promise<void> {
+  async function send(mail: ComposedMail): Promise<void> {
     try {
-      await mailer.sendMail({ from, ...message });
+      // The message goes out as composed. Given the envelope and the Message-ID, nodemailer
+      // neither parses the raw message's address headers for them nor makes up an id.
+      await mailer.sendMail({ envelope: { from: mail.from, to: mail.to }, messageId: mail.messageId, raw: mail.raw });
     } catch (error) {
       const reason = maskEmailsIn((error as Error).message);
       switch (smtpFault(error)) {
@@ -73,17 +77,17 @@ export function emailService(options: EmailServiceOptions): BatchConsumerService
 
   /** One round: up to `sendsAtOnce` distinct users in one ledger transaction, their emails sent concurrently. */
   async function sendRound(round: readonly DecodedRecord<UserSignedUp>[]): Promise<void> {
-    const messages = new Map(round.map(({ event }) => [event.userId, welcomeMessage(event)]));
+    const users = new Map(round.map(({ event }) => [event.userId, event]));
     const outcomes = await ledger.sendEach(
-      round.map(({ event }) => ({ userId: event.userId, eventId: event.eventId, messageId: messages.get(event.userId)!.messageId })),
-      (entry) => send(messages.get(entry.userId)!),
+      round.map(({ event }) => ({ userId: event.userId, eventId: event.eventId, messageId: welcomeMessageId(event.userId) })),
+      async (entry) => send(await composer.compose(users.get(entry.userId)!)),
     );
     const failures: unknown[] = [];
     outcomes.forEach((outcome, i) => {
       const { event, context } = round[i]!;
       if (outcome.kind === 'failed') failures.push(outcome.error);
       else if (outcome.kind === 'already-sent') context.logger.info({ userId: event.userId }, 'welcome email already sent; skipping');
-      else context.logger.info({ userId: event.userId, email: maskEmail(event.email), messageId: messages.get(event.userId)!.messageId }, 'welcome email sent');
+      else context.logger.info({ userId: event.userId, email: maskEmail(event.email), messageId: welcomeMessageId(event.userId) }, 'welcome email sent');
     });
     if (failures.length === 0) return;
     // A dependency outage makes the whole batch wait (the users sent to are skipped on the

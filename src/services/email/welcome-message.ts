@@ -16,9 +16,16 @@ export function welcomeMessage(event: Pick<UserSignedUp, 'userId' | 'email' | 'u
     to: event.email,
     subject: `Welcome, ${name}!`,
     text: `Hello ${name},\n\nwelcome aboard. Your account is ready.\n\n— The Signup Pipeline team\n`,
-    html: `<p>Hello ${escapeHtml(name)},</p><p>welcome aboard. Your account is ready.</p><p>— The Signup Pipeline team</p>`,
-    messageId: `<welcome.${event.userId}@signup-pipeline.invalid>`,
+    // A paragraph a line: quoted-printable then wraps no line, whatever the name's length
+    // (welcome-mail.ts relies on that).
+    html: `<p>Hello ${escapeHtml(name)},</p>\n<p>welcome aboard. Your account is ready.</p>\n<p>— The Signup Pipeline team</p>\n`,
+    messageId: welcomeMessageId(event.userId),
   };
+}
+
+/** Deterministic from the user id: whichever signup event sends it, a resend is recognisably the same message. */
+export function welcomeMessageId(userId: string): string {
+  return `<welcome.${userId}@signup-pipeline.invalid>`;
 }
 
 function escapeHtml(text: string): string {
