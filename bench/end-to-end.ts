@@ -90,7 +90,7 @@ async function main(): Promise<void> {
         onboardingTrackedMs: from(effects.trackedAt),
         emailSentMs: from(effects.emailedAt),
         cpuUsPerSignup: Math.round(Object.values(usage).reduce((sum, u) => sum + u.cpuUs, 0) / sent.length),
-        processes: Object.fromEntries(Object.entries(usage).map(([name, u]) => [name, { peakRssMb: u.peakRssMb, cpuPercent: u.cpuPercent }])),
+        processes: Object.fromEntries(Object.entries(usage).map(([name, u]) => [name, { peakRssMb: u.peakRssMb, peakOwnRssMb: u.peakOwnRssMb, cpuPercent: u.cpuPercent }])),
       });
       console.log(JSON.stringify(phases.at(-1)));
     }
@@ -132,7 +132,7 @@ function trackProcess(pid: number) {
     /** Peak RSS so far; CPU since mark(), as microseconds and as a share of one core. */
     usage: () => {
       const cpuUs = (cpuTicks(pid) - startTicks) * TICK_US;
-      return { peakRssMb: Math.round(rss.peak() / 1024 / 1024), cpuUs, cpuPercent: Math.round((cpuUs / 1000 / (performance.now() - startedAt)) * 100) };
+      return { peakRssMb: Math.round(rss.peak() / 1024 / 1024), peakOwnRssMb: Math.round(rss.peakOwn() / 1024 / 1024), cpuUs, cpuPercent: Math.round((cpuUs / 1000 / (performance.now() - startedAt)) * 100) };
     },
     stop: () => void rss.stop(),
   };
@@ -151,7 +151,7 @@ interface Phase {
   readonly emailSentMs: Summary;
   /** CPU time of the API and the four services together, per signup. */
   readonly cpuUsPerSignup: number;
-  readonly processes: Record<string, { peakRssMb: number; cpuPercent: number }>;
+  readonly processes: Record<string, { peakRssMb: number; peakOwnRssMb: number; cpuPercent: number }>;
 }
 
 function markdown(date: string, phases: Phase[]): string {
@@ -172,11 +172,11 @@ function markdown(date: string, phases: Phase[]): string {
         `| ${p.rate} × ${p.seconds} | ${[p.analyticsRowMs, p.onboardingEventMs, p.onboardingTrackedMs, p.emailSentMs].map(latency).join(' | ')} | ${caughtUp(p)} | ${p.cpuUsPerSignup} |`,
     ),
     '',
-    'Each process during the phase: CPU time as a share of one core (the machine has two), and peak RSS since start:',
+    "Each process during the phase: CPU time as a share of one core (the machine has two), and peak RSS since start, in all / its own (RssAnon; the rest is mapped from files, mostly the Node.js binary and libraries, shared by every Node.js process):",
     '',
-    `| signups/s | ${names.map((n) => `${n} CPU % / RSS MB`).join(' | ')} |`,
+    `| signups/s | ${names.map((n) => `${n} CPU % / RSS MB (own)`).join(' | ')} |`,
     `| --- | ${names.map(() => '---').join(' | ')} |`,
-    ...phases.map((p) => `| ${p.rate} | ${names.map((n) => `${p.processes[n]!.cpuPercent} / ${p.processes[n]!.peakRssMb}`).join(' | ')} |`),
+    ...phases.map((p) => `| ${p.rate} | ${names.map((n) => `${p.processes[n]!.cpuPercent} / ${p.processes[n]!.peakRssMb} (${p.processes[n]!.peakOwnRssMb})`).join(' | ')} |`),
     '',
   ].join('\n');
 }

@@ -26,22 +26,35 @@ export function cpuTicksOfCommand(command: string): number {
   return ticks;
 }
 
-/** Resident memory of the process now, in bytes; undefined once it has exited. */
-export function rssBytes(pid: number): number | undefined {
+/**
+ * Resident memory of the process now, in bytes, and the part of it that is its own
+ * (RssAnon: heaps and stacks). The rest is mapped from files, mostly the Node.js binary and
+ * its libraries, whose pages every Node.js process on the machine shares. Undefined once
+ * the process has exited.
+ */
+export function rssBytes(pid: number): { readonly total: number; readonly own: number } | undefined {
   try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : undefined;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
+    return { total: kb('VmRSS'), own: kb('RssAnon') };
   } catch {
     return undefined;
   }
 }
 
-/** Samples the process's RSS every `intervalMs` until stop(); peak() is the highest seen so far. */
-export function trackPeakRss(pid: number, intervalMs = 200): { peak(): number; stop(): number } {
+/** Samples the process's RSS every `intervalMs` until stop(); peak() is the highest seen so far, of the total and of its own part. */
+export function trackPeakRss(pid: number, intervalMs = 200): { peak(): number; peakOwn(): number; stop(): number } {
   let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, rssBytes(pid) ?? 0)), intervalMs);
+  let peakOwn = 0;
+  const timer = setInterval(() => {
+    const rss = rssBytes(pid);
+    if (!rss) return;
+    peak = Math.max(peak, rss.total);
+    peakOwn = Math.max(peakOwn, rss.own);
+  }, intervalMs);
   return {
     peak: () => peak,
+    peakOwn: () => peakOwn,
     stop: () => {
       clearInterval(timer);
       return peak;
