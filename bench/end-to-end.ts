@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
 import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
@@ -20,7 +21,7 @@ import { createLogger } from '../src/logger.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { SERVICE_NAMES } from '../src/services/catalog.js';
-import { cpuTicks, TICK_US, trackPeakRss } from './support/proc.js';
+import { cpuTicks, machineTicks, TICK_US, trackPeakRss } from './support/proc.js';
 import { waitForEffects } from './support/effects.js';
 import { recordTimestamps, steadyLoad, summary, waitForHttp, type Summary } from './support/signups.js';
 
@@ -70,8 +71,10 @@ async function main(): Promise<void> {
     const phases: Phase[] = [];
     for (const { rate, seconds } of PHASES) {
       for (const t of tracked.values()) t.mark();
+      const machineBefore = machineTicks();
       const sent = await steadyLoad(API_PORT, rate, seconds, `e2e${run}r${rate}`);
       const loadEndedAt = performance.now();
+      const machineAfter = machineTicks();
       const effects = await waitForEffects(pool, config.analytics.dbSchema, sent, CATCH_UP_BOUND_MS);
       const caughtUpMs = effects.complete ? Math.round(performance.now() - loadEndedAt) : undefined;
       const usage = Object.fromEntries([...tracked].map(([name, t]) => [name, t.usage()]));
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
         onboardingTrackedMs: from(effects.trackedAt),
         emailSentMs: from(effects.emailedAt),
         cpuUsPerSignup: Math.round(Object.values(usage).reduce((sum, u) => sum + u.cpuUs, 0) / sent.length),
+        machineBusyPercent: Math.round((100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total)),
         processes: Object.fromEntries(Object.entries(usage).map(([name, u]) => [name, { peakRssMb: u.peakRssMb, peakOwnRssMb: u.peakOwnRssMb, cpuPercent: u.cpuPercent }])),
       });
       console.log(JSON.stringify(phases.at(-1)));
@@ -151,6 +155,8 @@ interface Phase {
   readonly emailSentMs: Summary;
   /** CPU time of the API and the four services together, per signup. */
   readonly cpuUsPerSignup: number;
+  /** How busy all the machine's CPUs were while the load ran: everything on it, broker, database, SMTP sink and load generator included. */
+  readonly machineBusyPercent: number;
   readonly processes: Record<string, { peakRssMb: number; peakOwnRssMb: number; cpuPercent: number }>;
 }
 
@@ -165,11 +171,11 @@ function markdown(date: string, phases: Phase[]): string {
     '',
     "Latency from the signup event's timestamp (its produce by the API, just before the 201) to each effect, both times taken by the servers, in milliseconds (p50 / p99 / max, over the signups whose effect existed by the bound). \"Caught up\": from the last 201 until every signup of the phase had all four effects.",
     '',
-    '| signups/s × s | analytics row counted | onboarding event produced | recorded by the read_committed tracker | welcome email sent | caught up | CPU µs per signup (API + services) |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    `| signups/s × s | analytics row counted | onboarding event produced | recorded by the read_committed tracker | welcome email sent | caught up | CPU µs per signup (API + services) | machine busy while loaded (${cpus().length} CPUs, everything on it) |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...phases.map(
       (p) =>
-        `| ${p.rate} × ${p.seconds} | ${[p.analyticsRowMs, p.onboardingEventMs, p.onboardingTrackedMs, p.emailSentMs].map(latency).join(' | ')} | ${caughtUp(p)} | ${p.cpuUsPerSignup} |`,
+        `| ${p.rate} × ${p.seconds} | ${[p.analyticsRowMs, p.onboardingEventMs, p.onboardingTrackedMs, p.emailSentMs].map(latency).join(' | ')} | ${caughtUp(p)} | ${p.cpuUsPerSignup} | ${p.machineBusyPercent} % |`,
     ),
     '',
     "Each process during the phase: CPU time as a share of one core (the machine has two), and peak RSS since start, in all / its own (RssAnon; the rest is mapped from files, mostly the Node.js binary and libraries, shared by every Node.js process):",

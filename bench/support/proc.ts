@@ -12,6 +12,15 @@ export function cpuTicks(pid: number | string): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** Clock ticks the whole machine (every CPU) has spent so far, busy and in all: /proc/stat's first line. */
+export function machineTicks(): { readonly busy: number; readonly total: number } {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+  // user nice system idle iowait irq softirq steal (guest time is counted in user already)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.slice(0, 8).map(Number) as [number, number, number, number, number, number, number, number];
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
+}
+
 /** CPU time of every process whose command name is `command` (e.g. postgres, java), in clock ticks. */
 export function cpuTicksOfCommand(command: string): number {
   let ticks = 0;
