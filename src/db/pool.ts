@@ -22,8 +22,12 @@ export function createPool(url: string): Pool {
   return pool;
 }
 
-/** Runs `work` in one transaction; a failure of the database itself becomes DependencyUnavailableError. */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in one transaction; a failure of the database itself becomes
+ * DependencyUnavailableError. `settings` hold for this transaction alone (SET LOCAL), set in
+ * the same round trip as BEGIN.
+ */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, settings: Readonly<Record<string, string>> = {}): Promise<T> {
   return asDependencyErrors(async () => {
     const client = await pool.connect();
     // A checked-out client whose connection drops between two queries emits 'error', which
@@ -35,7 +39,8 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     };
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
+      // Several statements in one simple query: no parameters there, so each is escaped.
+      await client.query(['BEGIN', ...Object.entries(settings).map(([name, value]) => `SET LOCAL ${pg.escapeIdentifier(name)} = ${pg.escapeLiteral(value)}`)].join('; '));
       const result = await work(client);
       await client.query('COMMIT');
       return result;

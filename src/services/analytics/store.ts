@@ -1,13 +1,13 @@
 // Analytics tables: signup counts (total, per hour, per day, per email domain) and the
-// consumed offsets, written in one transaction per polled batch. Because the offsets live with
-// the counts, a crash can never count a record whose offset was not saved, nor save an
+// consumed offsets, written in one statement (so one transaction) per polled batch. Because
+// the offsets live with the counts, a crash can never count a record whose offset was not saved, nor save an
 // offset whose record was not counted; and each user is counted once (counted_users), so
 // duplicated events (idempotent retries) never count twice either. The users onboarding has
 // started (onboarding_started) are kept the same way, from the enrolment topic.
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate, type Migrations } from '../../db/migrations.js';
-import { asDependencyErrors, inTransaction, type Pool, type PoolClient } from '../../db/pool.js';
+import { asDependencyErrors, inTransaction, type Pool } from '../../db/pool.js';
 import type { Logger } from '../../logger.js';
 
 export interface SignupFacts {
@@ -23,6 +23,10 @@ export interface Position {
   readonly partition: number;
   /** The offset of the next record to read. */
   readonly nextOffset: string;
+}
+
+function positionParameters(position: Position): unknown[] {
+  return [position.groupId, position.topic, position.partition, position.nextOffset];
 }
 
 export interface SignupCounts {
@@ -58,69 +62,74 @@ export class AnalyticsStore {
 
   /**
    * Counts a batch of one partition's signups (users already counted are skipped) and saves
-   * the partition's position, in one transaction and a fixed number of statements whatever
-   * the batch size. Returns the users that were counted now (the others were counted before).
+   * the partition's position, in one statement whatever the batch size: PostgreSQL applies
+   * a statement whole or not at all, so it needs no BEGIN and COMMIT, each a round trip to
+   * the database (at low rates, when batches hold a record or two, those round trips were
+   * most of the service's CPU). Returns the users that were counted now (the others were
+   * counted before).
    */
   async recordBatch(signups: readonly SignupFacts[], position: Position): Promise<Set<string>> {
     const s = this.s;
-    return inTransaction(this.pool, async (client) => {
-      const counted = new Set<string>();
-      if (signups.length > 0) {
-        // The aggregates are computed from the rows actually inserted (RETURNING), so a user
-        // seen before, or twice in this batch, adds nothing. Upserts run in key order: two
-        // instances updating the same hours and domains then lock them in the same order.
-        const { rows } = await client.query<{ user_id: string }>(
-          `WITH batch AS (
-             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[]) AS b(user_id, event_id, occurred_at, email_domain)),
-           new AS (
-             INSERT INTO ${s}.counted_users (user_id, event_id, occurred_at, email_domain, counted_at)
-             SELECT user_id, event_id, occurred_at, email_domain, clock_timestamp() FROM batch
-             ON CONFLICT (user_id) DO NOTHING
-             RETURNING user_id, occurred_at, email_domain),
-           totals AS (
-             INSERT INTO ${s}.signup_totals (singleton, signups) SELECT true, count(*) FROM new HAVING count(*) > 0
-             ON CONFLICT (singleton) DO UPDATE SET signups = ${s}.signup_totals.signups + excluded.signups),
-           hourly AS (
-             INSERT INTO ${s}.signups_hourly (hour, signups)
-             SELECT date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', count(*) FROM new GROUP BY 1 ORDER BY 1
-             ON CONFLICT (hour) DO UPDATE SET signups = ${s}.signups_hourly.signups + excluded.signups),
-           daily AS (
-             INSERT INTO ${s}.signups_daily (day, signups)
-             SELECT (occurred_at AT TIME ZONE 'UTC')::date, count(*) FROM new GROUP BY 1 ORDER BY 1
-             ON CONFLICT (day) DO UPDATE SET signups = ${s}.signups_daily.signups + excluded.signups),
-           domains AS (
-             INSERT INTO ${s}.signups_by_domain (domain, signups)
-             SELECT email_domain, count(*) FROM new GROUP BY 1 ORDER BY 1
-             ON CONFLICT (domain) DO UPDATE SET signups = ${s}.signups_by_domain.signups + excluded.signups)
-           SELECT user_id FROM new`,
-          [signups.map((f) => f.userId), signups.map((f) => f.eventId), signups.map((f) => f.occurredAt), signups.map((f) => f.emailDomain)],
-        );
-        for (const row of rows) counted.add(row.user_id);
-      }
-      await this.savePosition(client, position);
-      return counted;
-    });
-  }
-
-  /** Records which users onboarding has started (repeats change nothing) and saves the enrolment partition's position, in one transaction. */
-  async recordOnboardingStarted(userIds: readonly string[], position: Position): Promise<void> {
-    await inTransaction(this.pool, async (client) => {
-      if (userIds.length > 0) {
-        await client.query(
-          `INSERT INTO ${this.s}.onboarding_started (user_id) SELECT DISTINCT unnest($1::uuid[]) ORDER BY 1 ON CONFLICT (user_id) DO NOTHING`,
-          [userIds],
-        );
-      }
-      await this.savePosition(client, position);
-    });
-  }
-
-  private async savePosition(client: PoolClient, position: Position): Promise<void> {
-    await client.query(
-      `INSERT INTO ${this.s}.consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,
-      [position.groupId, position.topic, position.partition, position.nextOffset],
+    // The aggregates are computed from the rows actually inserted (RETURNING), so a user seen
+    // before, or twice in this batch, adds nothing. Upserts run in key order: two instances
+    // updating the same hours and domains then lock them in the same order.
+    const { rows } = await asDependencyErrors(() =>
+      this.pool.query<{ user_id: string }>(
+        `WITH batch AS (
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[]) AS b(user_id, event_id, occurred_at, email_domain)),
+         new AS (
+           INSERT INTO ${s}.counted_users (user_id, event_id, occurred_at, email_domain, counted_at)
+           SELECT user_id, event_id, occurred_at, email_domain, clock_timestamp() FROM batch
+           ON CONFLICT (user_id) DO NOTHING
+           RETURNING user_id, occurred_at, email_domain),
+         totals AS (
+           INSERT INTO ${s}.signup_totals (singleton, signups) SELECT true, count(*) FROM new HAVING count(*) > 0
+           ON CONFLICT (singleton) DO UPDATE SET signups = ${s}.signup_totals.signups + excluded.signups),
+         hourly AS (
+           INSERT INTO ${s}.signups_hourly (hour, signups)
+           SELECT date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', count(*) FROM new GROUP BY 1 ORDER BY 1
+           ON CONFLICT (hour) DO UPDATE SET signups = ${s}.signups_hourly.signups + excluded.signups),
+         daily AS (
+           INSERT INTO ${s}.signups_daily (day, signups)
+           SELECT (occurred_at AT TIME ZONE 'UTC')::date, count(*) FROM new GROUP BY 1 ORDER BY 1
+           ON CONFLICT (day) DO UPDATE SET signups = ${s}.signups_daily.signups + excluded.signups),
+         domains AS (
+           INSERT INTO ${s}.signups_by_domain (domain, signups)
+           SELECT email_domain, count(*) FROM new GROUP BY 1 ORDER BY 1
+           ON CONFLICT (domain) DO UPDATE SET signups = ${s}.signups_by_domain.signups + excluded.signups),
+         ${this.savePosition(5)}
+         SELECT user_id FROM new`,
+        [
+          signups.map((f) => f.userId),
+          signups.map((f) => f.eventId),
+          signups.map((f) => f.occurredAt),
+          signups.map((f) => f.emailDomain),
+          ...positionParameters(position),
+        ],
+      ),
     );
+    return new Set(rows.map((row) => row.user_id));
+  }
+
+  /** Records which users onboarding has started (repeats change nothing) and saves the enrolment partition's position, in one statement. */
+  async recordOnboardingStarted(userIds: readonly string[], position: Position): Promise<void> {
+    await asDependencyErrors(() =>
+      this.pool.query(
+        `WITH started AS (
+           INSERT INTO ${this.s}.onboarding_started (user_id) SELECT DISTINCT unnest($1::uuid[]) ORDER BY 1 ON CONFLICT (user_id) DO NOTHING),
+         ${this.savePosition(2)}
+         SELECT 1`,
+        [userIds, ...positionParameters(position)],
+      ),
+    );
+  }
+
+  /** The position's upsert, as a clause of a WITH, its values the statement's parameters from `$first` on (positionParameters). */
+  private savePosition(first: number): string {
+    const [group, topic, partition, offset] = [first, first + 1, first + 2, first + 3].map((n) => `$${n}`);
+    return `saved AS (
+           INSERT INTO ${this.s}.consumer_offsets (group_id, topic, partition, next_offset) VALUES (${group}, ${topic}, ${partition}, ${offset})
+           ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset)`;
   }
 
   /** Where to resume each partition: the saved position, or the beginning when there is none. */

@@ -90,11 +90,8 @@ export class WelcomeEmailLedger {
     if (claims.length === 0) return outcomes as SendOutcome[];
     const sent: WelcomeEmailEntry[] = [];
     try {
+      const timeouts = { lock_timeout: `${this.timeouts.lockWaitMs}ms`, idle_in_transaction_session_timeout: `${this.timeouts.holdMs}ms` };
       await inTransaction(this.pool, async (client) => {
-        await client.query(`SELECT set_config('lock_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $2, true)`, [
-          `${this.timeouts.lockWaitMs}ms`,
-          `${this.timeouts.holdMs}ms`,
-        ]);
         // Creates or locks the users' rows in one statement; waits here while another
         // instance holds one of them (sending to that user), then sees its outcome.
         const { rows } = await client.query<{ ord: string; status: string }>(
@@ -133,7 +130,7 @@ export class WelcomeEmailLedger {
            WHERE welcome_emails.user_id = b.user_id`,
           [sent.map((e) => e.userId), sent.map((e) => e.eventId), sent.map((e) => e.messageId)],
         );
-      });
+      }, timeouts);
     } catch (error) {
       for (const entry of sent) this.unrecorded.set(entry.userId, entry);
       throw error;
