@@ -1,17 +1,20 @@
-// Ceiling: the local SMTP sink alone. Welcome-sized messages (text and HTML parts, a fixed
-// Message-ID) sent with nodemailer's pooled transport at high concurrency, no Kafka and no
+// Ceiling: the local SMTP sink alone. Welcome emails composed and sent the way the email
+// service does (WelcomeMailComposer from the build, nodemailer's pooled transport, the raw
+// message with its envelope and Message-ID), at high concurrency, no Kafka and no
 // PostgreSQL: the most welcome emails per second the email service could reach against it.
 // Prints messages/s and the CPU per message of this client and of the sink process.
-//   SMTP_URL (smtp://127.0.0.1:2525)  MESSAGES (20000)  CONNECTIONS (16)  IN_FLIGHT (256)
+// Needs the build (npm run build).
+//   SMTP_URL (smtp://127.0.0.1:2525)  MESSAGES (20000)  CONNECTIONS (256)  IN_FLIGHT (512)
 import { readdirSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import nodemailer from 'nodemailer';
+import { WelcomeMailComposer } from '../../dist/services/email/welcome-mail.js';
 
 const url = new URL(process.env.SMTP_URL ?? 'smtp://127.0.0.1:2525');
 const messages = Number(process.env.MESSAGES ?? 20_000);
-const connections = Number(process.env.CONNECTIONS ?? 16);
-const inFlight = Number(process.env.IN_FLIGHT ?? 256);
+const connections = Number(process.env.CONNECTIONS ?? 256);
+const inFlight = Number(process.env.IN_FLIGHT ?? 512);
 
 /** CPU clock ticks (1/100 s) used so far by every process whose command line runs the sink. */
 function sinkTicks() {
@@ -38,27 +41,21 @@ const mailer = nodemailer.createTransport({
   maxMessages: Infinity,
 });
 
-const welcome = (i) => {
-  const userId = randomUUID();
-  return {
-    from: 'Signup Pipeline <welcome@signup-pipeline.invalid>',
-    to: `ceiling${i}@d${i % 17}.example`,
-    subject: `Welcome, ceiling${i}!`,
-    text: `Hello ceiling${i},\n\nwelcome aboard. Your account is ready.\n\n— The Signup Pipeline team\n`,
-    html: `<p>Hello ceiling${i},</p><p>welcome aboard. Your account is ready.</p><p>— The Signup Pipeline team</p>`,
-    messageId: `<welcome.${userId}@signup-pipeline.invalid>`,
-  };
+const composer = new WelcomeMailComposer('Signup Pipeline <welcome@signup-pipeline.invalid>');
+const welcome = async (i) => {
+  const mail = await composer.compose({ userId: randomUUID(), email: `ceiling${i}@d${Math.abs(i) % 17}.example`, username: `ceiling${Math.abs(i)}` });
+  return { envelope: { from: mail.from, to: mail.to }, messageId: mail.messageId, raw: mail.raw };
 };
 
 // Warm-up: the pool's connections open before the clock starts.
-await Promise.all(Array.from({ length: connections }, (_, i) => mailer.sendMail(welcome(-1 - i))));
+await Promise.all(Array.from({ length: connections }, async (_, i) => mailer.sendMail(await welcome(-1 - i))));
 const sinkBefore = sinkTicks();
 const ownBefore = process.cpuUsage();
 const started = performance.now();
 let next = 0;
 await Promise.all(
   Array.from({ length: inFlight }, async () => {
-    while (next < messages) await mailer.sendMail(welcome(next++));
+    while (next < messages) await mailer.sendMail(await welcome(next++));
   }),
 );
 const seconds = (performance.now() - started) / 1000;
