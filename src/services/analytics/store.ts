@@ -1,8 +1,8 @@
 // Analytics tables: signup counts (total, per hour, per day, per email domain) and the
 // consumed offsets, written in one statement (so one transaction) per polled batch. Because
-// the offsets live with the counts, a crash can never count a record whose offset was not saved, nor save an
-// offset whose record was not counted; and each user is counted once (counted_users), so
-// duplicated events (idempotent retries) never count twice either. The users onboarding has
+// the offsets live with the counts, a crash can never count a record whose offset was not
+// saved, nor save an offset whose record was not counted; and each user is counted once
+// (counted_users), so duplicated events (idempotent retries) never count twice either. The users onboarding has
 // started (onboarding_started) are kept the same way, from the enrolment topic.
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';

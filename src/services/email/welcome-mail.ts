@@ -10,7 +10,7 @@
 // test/unit/welcome-mail.test.ts checks that the two give the same bytes.
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { UserSignedUp } from '../../events/user-signed-up.js';
-import { welcomeMessage } from './welcome-message.js';
+import { welcomeMessage, welcomeMessageId } from './welcome-message.js';
 
 export interface ComposedMail {
   readonly from: string;
@@ -58,10 +58,9 @@ export class WelcomeMailComposer {
   ) {}
 
   async compose(user: Recipient, date = new Date()): Promise<ComposedMail> {
-    const message = welcomeMessage(user);
     const template = composedInPlace(user) ? await this.template(user.username.length) : undefined;
     const raw = template ? fill(template, { username: user.username, email: user.email, userId: user.userId, date: formatDate(date) }) : await this.build(user, date);
-    return { from: this.from, to: message.to, raw, messageId: message.messageId };
+    return { from: this.from, to: user.email, raw, messageId: welcomeMessageId(user.userId) };
   }
 
   private async build(user: Recipient, date: Date): Promise<string> {
