@@ -2,7 +2,6 @@
 // OpenAPI document, error handling, then routes. Listening on a port is server.ts' job.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -11,6 +10,7 @@ import type { EventPublisher } from '../kafka/event-publisher.js';
 import type { UserSignedUp } from '../events/user-signed-up.js';
 import type { Logger } from '../logger.js';
 import { registerErrorHandlers } from './plugins/error-handler.js';
+import { securityHeaders } from './plugins/security-headers.js';
 import type { UserIds } from './identity.js';
 import { ReadinessReport, type Check } from '../observability/health.js';
 import { healthRoutes } from './routes/health.js';
@@ -90,7 +90,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Security headers on every response. CORS stance: no CORS headers at all, so browsers
   // refuse cross-origin calls; the signup form is served from the API's own origin, or a
   // backend calls it (README, 'Security').
-  await app.register(helmet, { global: true, contentSecurityPolicy: false });
+  await app.register(securityHeaders);
   // Per client address (request.ip: the connecting address, or behind API_TRUSTED_PROXIES the
   // client they name); only routes that opt in (POST /signup) are limited. The counters are
   // per process: behind several instances the limit applies per instance.
