@@ -83,6 +83,7 @@ async function member(group: ConsumerGroupProtocol, groupId: string, handled: Ha
     retry: config.consumers.retry,
     produceTimeoutMs: config.kafka.produceTimeoutMs,
     maxBatchSize: config.consumers.maxBatchSize,
+    fetchWaitMs: config.consumers.fetchWaitMs,
     group,
   });
 }

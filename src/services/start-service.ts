@@ -59,6 +59,7 @@ export async function startService(name: ServiceName, sharedConfig: Config, logg
     logger,
     retry: config.consumers.retry,
     maxBatchSize: config.consumers.maxBatchSize,
+    fetchWaitMs: config.consumers.fetchWaitMs,
     group: config.consumers.group,
     produceTimeoutMs: config.kafka.produceTimeoutMs,
     metrics: consumerMetrics(metrics),

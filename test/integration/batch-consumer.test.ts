@@ -126,7 +126,7 @@ describe('the runtime in batch mode', () => {
         handled.push(...records.map((r) => r.event.userId));
       },
     };
-    const running = await runConsumer(service, { kafka, registry, logger, retry: config.consumers.retry, produceTimeoutMs: 5000, maxBatchSize: 500, group: config.consumers.group });
+    const running = await runConsumer(service, { kafka, registry, logger, retry: config.consumers.retry, produceTimeoutMs: 5000, maxBatchSize: 500, fetchWaitMs: config.consumers.fetchWaitMs, group: config.consumers.group });
     try {
       const good = events.filter((e) => e.userId !== cursed).map((e) => e.userId);
       await eventually(() => good.every((id) => handled.includes(id)), () => `handled ${handled.length} of ${good.length}`);
@@ -175,7 +175,7 @@ describe('a service that keeps its positions in its own store', () => {
         seen.push(...records.map((r) => r.context.offset));
       },
     };
-    const running = await runConsumer(service, { kafka, registry, logger, retry: { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 200 }, produceTimeoutMs: 5000, maxBatchSize: 500, group: config.consumers.group });
+    const running = await runConsumer(service, { kafka, registry, logger, retry: { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 200 }, produceTimeoutMs: 5000, maxBatchSize: 500, fetchWaitMs: config.consumers.fetchWaitMs, group: config.consumers.group });
     try {
       await eventually(() => seen.length > 0, () => 'records from the stored positions');
       expect(unavailable).toBeLessThan(0);

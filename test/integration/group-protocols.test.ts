@@ -48,7 +48,7 @@ describe.each(PROTOCOLS)('the $protocol group protocol', (group) => {
         handled.set(key, (handled.get(key) ?? 0) + 1);
       },
     };
-    const member = () => runConsumer(service, { kafka, registry, logger, retry: config.consumers.retry, produceTimeoutMs: 5000, maxBatchSize: config.consumers.maxBatchSize, group });
+    const member = () => runConsumer(service, { kafka, registry, logger, retry: config.consumers.retry, produceTimeoutMs: 5000, maxBatchSize: config.consumers.maxBatchSize, fetchWaitMs: config.consumers.fetchWaitMs, group });
     const members: RunningConsumer[] = [];
     try {
       const first = await member();

@@ -95,6 +95,7 @@ describe('stall detection', () => {
       retry: config.consumers.retry,
       produceTimeoutMs: 5000,
       maxBatchSize: 500,
+      fetchWaitMs: config.consumers.fetchWaitMs,
       group: config.consumers.group,
       progress: { stallAfterMs: STALL_AFTER_MS, kafka: config.kafka },
     });

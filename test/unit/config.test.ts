@@ -84,6 +84,7 @@ describe('environmentOf', () => {
     CONSUMER_INITIAL_BACKOFF_MS: '200',
     CONSUMER_MAX_BACKOFF_MS: '2000',
     CONSUMER_MAX_BATCH_SIZE: '50',
+    CONSUMER_FETCH_WAIT_MS: '20',
     ANALYTICS_DB_SCHEMA: 'analytics_x',
     SMTP_URL: 'smtps://mail.example:465',
     SMTP_REQUIRE_TLS: 'true',

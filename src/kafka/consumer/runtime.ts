@@ -34,6 +34,9 @@ import { RecordProcessor } from './record-processor.js';
 import type { ConsumerService } from './service.js';
 import { TransactionalCommitter } from './transaction.js';
 
+/** Enough for a few hundred events: under a backlog a fetch is answered at once, full. */
+const FETCH_MIN_BYTES = 64 * 1024;
+
 export interface ConsumerRuntimeOptions {
   readonly kafka: Kafka;
   readonly registry: SchemaRegistryClient;
@@ -44,6 +47,8 @@ export interface ConsumerRuntimeOptions {
   readonly transactional?: { readonly transactionalId: string };
   /** Most records of one partition in a batch (batch services and transactional mode). */
   readonly maxBatchSize: number;
+  /** Most milliseconds the broker holds a fetch to gather FETCH_MIN_BYTES (fetch.wait.max.ms). */
+  readonly fetchWaitMs: number;
   /** The group protocol: consumer (KIP-848) or classic, with the settings the member makes under it. */
   readonly group: ConsumerGroupProtocol;
   /** Partitions handled concurrently (ordering still holds within each partition). */
@@ -115,6 +120,10 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
     },
     'statistics.interval.ms': KAFKA_STATS_INTERVAL_MS,
     'js.consumer.max.batch.size': options.maxBatchSize,
+    // A fetch is answered when FETCH_MIN_BYTES wait or fetchWaitMs is over, so a trickle of
+    // records arrives in batches of up to fetchWaitMs instead of one fetch per record.
+    'fetch.min.bytes': FETCH_MIN_BYTES,
+    'fetch.wait.max.ms': options.fetchWaitMs,
   });
 
   const processor = new RecordProcessor<T>({
