@@ -11,7 +11,7 @@
 // Results: bench/results/end-to-end.json (the latest run only) and a section appended to docs/BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
@@ -21,7 +21,7 @@ import { createLogger } from '../src/logger.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { SERVICE_NAMES } from '../src/services/catalog.js';
-import { cpuTicks, machineTicks, TICK_US, trackPeakRss } from './support/proc.js';
+import { cpuTicks, cpuTicksOfCommand, machineTicks, TICK_US, trackPeakRss } from './support/proc.js';
 import { waitForEffects } from './support/effects.js';
 import { recordTimestamps, steadyLoad, summary, waitForHttp, type Summary } from './support/signups.js';
 
@@ -72,9 +72,12 @@ async function main(): Promise<void> {
     for (const { rate, seconds } of PHASES) {
       for (const t of tracked.values()) t.mark();
       const machineBefore = machineTicks();
+      const othersBefore = othersTicks();
+      const loadStartedAt = performance.now();
       const sent = await steadyLoad(API_PORT, rate, seconds, `e2e${run}r${rate}`);
       const loadEndedAt = performance.now();
       const machineAfter = machineTicks();
+      const othersAfter = othersTicks();
       const effects = await waitForEffects(pool, config.analytics.dbSchema, sent, CATCH_UP_BOUND_MS);
       const caughtUpMs = effects.complete ? Math.round(performance.now() - loadEndedAt) : undefined;
       const usage = Object.fromEntries([...tracked].map(([name, t]) => [name, t.usage()]));
@@ -94,6 +97,9 @@ async function main(): Promise<void> {
         emailSentMs: from(effects.emailedAt),
         cpuUsPerSignup: Math.round(Object.values(usage).reduce((sum, u) => sum + u.cpuUs, 0) / sent.length),
         machineBusyPercent: Math.round((100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total)),
+        othersCpuPercent: Object.fromEntries(
+          Object.keys(othersAfter).map((name) => [name, Math.round((100 * (othersAfter[name]! - othersBefore[name]!) * TICK_US) / ((loadEndedAt - loadStartedAt) * 1000))]),
+        ),
         processes: Object.fromEntries(Object.entries(usage).map(([name, u]) => [name, { peakRssMb: u.peakRssMb, peakOwnRssMb: u.peakOwnRssMb, cpuPercent: u.cpuPercent }])),
       });
       console.log(JSON.stringify(phases.at(-1)));
@@ -158,10 +164,29 @@ interface Phase {
   /** How busy all the machine's CPUs were while the load ran: everything on it, broker, database, SMTP sink and load generator included. */
   readonly machineBusyPercent: number;
   readonly processes: Record<string, { peakRssMb: number; peakOwnRssMb: number; cpuPercent: number }>;
+  /** Everything else on the machine while the load ran, as a share of one core: where the rest of the two CPUs went. */
+  readonly othersCpuPercent: Record<string, number>;
+}
+
+/**
+ * CPU ticks so far of what shares the machine with the app: the local stack's processes
+ * (scripts/stack writes their pids), PostgreSQL's, and this load generator's own.
+ */
+function othersTicks(): Record<string, number> {
+  const stackPart = (name: string) => cpuTicks(readFileSync(`${root}.stack/run/${name}.pid`, 'utf8').trim());
+  const own = process.cpuUsage();
+  return {
+    'Kafka broker': stackPart('kafka'),
+    'schema registry': stackPart('registry'),
+    'SMTP sink': stackPart('smtp'),
+    PostgreSQL: cpuTicksOfCommand('postgres'),
+    'load generator (this benchmark)': (own.user + own.system) / TICK_US,
+  };
 }
 
 function markdown(date: string, phases: Phase[]): string {
   const names = Object.keys(phases[0]!.processes);
+  const others = Object.keys(phases[0]!.othersCpuPercent);
   const latency = (s: Summary) => (Number.isFinite(s.p50) ? `${s.p50} / ${s.p99} / ${s.max}` : '–');
   const caughtUp = (p: Phase) =>
     p.caughtUpMs !== undefined ? `${(p.caughtUpMs / 1000).toFixed(1)} s` : `not within ${CATCH_UP_BOUND_MS / 1000} s (missing: ${Object.entries(p.missingAtBound).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})`;
@@ -183,6 +208,12 @@ function markdown(date: string, phases: Phase[]): string {
     `| signups/s | ${names.map((n) => `${n} CPU % / RSS MB (own)`).join(' | ')} |`,
     `| --- | ${names.map(() => '---').join(' | ')} |`,
     ...phases.map((p) => `| ${p.rate} | ${names.map((n) => `${p.processes[n]!.cpuPercent} / ${p.processes[n]!.peakRssMb} (${p.processes[n]!.peakOwnRssMb})`).join(' | ')} |`),
+    '',
+    `Everything else on the machine during the phase, CPU time as a share of one core: with the processes above, where the ${cpus().length} CPUs went.`,
+    '',
+    `| signups/s | ${others.join(' | ')} |`,
+    `| --- | ${others.map(() => '---').join(' | ')} |`,
+    ...phases.map((p) => `| ${p.rate} | ${others.map((n) => `${p.othersCpuPercent[n]}`).join(' | ')} |`),
     '',
   ].join('\n');
 }

@@ -21,18 +21,20 @@ import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { registeredSchemaId } from '../src/registry/schema-id.js';
 import { sleep } from '../test/support/sleep.js';
-import { trackPeakRss } from './support/proc.js';
+import { cpuTicks, TICK_US, trackPeakRss } from './support/proc.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const CONCURRENCIES = [1, 16, 64, 256];
 const OURS = 'signup-pipeline';
 const TUTORIAL = 'tutorial as written';
+const BARE_LOGGED = 'bare fastify, one log line per request';
 const SYSTEMS = [
   [OURS, 3101],
   ['signup-pipeline, LOG_LEVEL=warn', 3105],
   [TUTORIAL, 3102],
   ['tutorial, idempotent producer', 3106],
   ['bare fastify', 3103],
+  [BARE_LOGGED, 3107],
 ] as const;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const run = randomUUID().slice(0, 8);
@@ -50,6 +52,8 @@ interface LoadResult {
   readonly p999: number;
   readonly non201: number;
   readonly errors: number;
+  /** CPU time of the server process (all its threads) per 201, in µs. */
+  readonly cpuUsPerRequest: number;
 }
 
 async function main(): Promise<void> {
@@ -60,17 +64,19 @@ async function main(): Promise<void> {
   const baseline = startServer('baseline', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3102' });
   const idempotentBaseline = startServer('baseline-idempotent', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3106', PRODUCER: 'idempotent' });
   const bare = startServer('bare-fastify', ['bench/ceilings/bare-fastify.mjs'], { PORT: '3103' });
+  const bareLogged = startServer('bare-fastify-logged', ['bench/ceilings/bare-fastify-logged.mjs'], { PORT: '3107' });
   // taskset execs node in place, so the pid is the server's own.
   const peak = trackPeakRss(ours.child.pid!);
-  const servers = [ours, oursWarn, baseline, idempotentBaseline, bare];
+  const servers = [ours, oursWarn, baseline, idempotentBaseline, bare, bareLogged];
+  const pidOf = new Map(([[3101, ours], [3105, oursWarn], [3102, baseline], [3106, idempotentBaseline], [3103, bare], [3107, bareLogged]] as const).map(([port, server]) => [port, server.child.pid!]));
   try {
-    for (const url of ['http://127.0.0.1:3101/readyz', 'http://127.0.0.1:3105/readyz', 'http://127.0.0.1:3102/', 'http://127.0.0.1:3106/', 'http://127.0.0.1:3103/']) await waitForHttp(url);
-    for (const port of [3101, 3105, 3102, 3106]) await load(`http://127.0.0.1:${port}/signup`, 64, 3); // warm-up: JIT, connections, metadata
+    for (const url of ['http://127.0.0.1:3101/readyz', 'http://127.0.0.1:3105/readyz', 'http://127.0.0.1:3102/', 'http://127.0.0.1:3106/', 'http://127.0.0.1:3103/', 'http://127.0.0.1:3107/']) await waitForHttp(url);
+    for (const port of [3101, 3105, 3102, 3106, 3103, 3107]) await load(`http://127.0.0.1:${port}/signup`, 64, 3); // warm-up: JIT, connections, metadata
 
     const rows: LoadResult[] = [];
     for (const connections of CONCURRENCIES) {
       for (const [system, port] of SYSTEMS) {
-        rows.push({ system, ...(await load(`http://127.0.0.1:${port}/signup`, connections, SECONDS)) });
+        rows.push({ system, ...(await load(`http://127.0.0.1:${port}/signup`, connections, SECONDS, pidOf.get(port))) });
         console.log(JSON.stringify(rows.at(-1)));
       }
     }
@@ -118,7 +124,8 @@ async function waitForHttp(url: string): Promise<void> {
 }
 
 let sequence = 0;
-async function load(url: string, connections: number, seconds: number): Promise<Omit<LoadResult, 'system'>> {
+async function load(url: string, connections: number, seconds: number, serverPid?: number): Promise<Omit<LoadResult, 'system'>> {
+  const ticksBefore = serverPid ? cpuTicks(serverPid) : 0;
   const result = await autocannon({
     url,
     method: 'POST',
@@ -136,6 +143,7 @@ async function load(url: string, connections: number, seconds: number): Promise<
     p999: result.latency.p99_9,
     non201: result.requests.total - created,
     errors: result.errors + result.timeouts,
+    cpuUsPerRequest: serverPid ? Math.round(((cpuTicks(serverPid) - ticksBefore) * TICK_US) / Math.max(1, created)) : NaN,
   };
 }
 
@@ -163,6 +171,8 @@ async function rawProducerCeiling(seconds: number) {
   const inFlight = 256;
   const deadline = Date.now() + seconds * 1000;
   const times: number[] = [];
+  // This harness does nothing else meanwhile, so its CPU time (librdkafka's threads included) is the producer's.
+  const cpuBefore = process.cpuUsage();
   const worker = async () => {
     while (Date.now() < deadline) {
       const event = { eventId: randomUUID(), userId: randomUUID(), email: 'raw@example.com', username: 'raw_producer', occurredAt: new Date(), locale: null };
@@ -172,8 +182,9 @@ async function rawProducerCeiling(seconds: number) {
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
+  const cpu = process.cpuUsage(cpuBefore);
   await producer.disconnect();
-  return { inFlight, messagesPerSecond: Math.round(times.length / seconds), p50: percentile(times, 50), p99: percentile(times, 99) };
+  return { inFlight, messagesPerSecond: Math.round(times.length / seconds), p50: percentile(times, 50), p99: percentile(times, 99), cpuUsPerMessage: Math.round((cpu.user + cpu.system) / times.length) };
 }
 
 function percentile(values: number[], p: number): number {
@@ -192,6 +203,10 @@ function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResu
   const base = (c: number) => row(TUTORIAL, c);
   const bare = (c: number) => row('bare fastify', c);
   const compositionBound = (c: number) => 1 / (1 / bare(c).requestsPerSecond + 1 / results.producerCeiling.messagesPerSecond);
+  // CPU, not throughput: a signup costs at least a logged bare request plus one produce at its cheapest (256 in flight).
+  const cpuFloorUs = (c: number) => row(BARE_LOGGED, c).cpuUsPerRequest + results.producerCeiling.cpuUsPerMessage;
+  const cpuBound = (c: number) =>
+    `${row(BARE_LOGGED, c).cpuUsPerRequest} + ${results.producerCeiling.cpuUsPerMessage} = ${cpuFloorUs(c)} µs: at most ${Math.round(1e6 / cpuFloorUs(c))} signups/s on one core, ${(bare(c).cpuUsPerRequest / cpuFloorUs(c)).toFixed(2)} of bare fastify (${bare(c).cpuUsPerRequest} µs a request); the signup path costs ${ours(c).cpuUsPerRequest} µs`;
   return [
     '# Benchmarks',
     '',
@@ -199,13 +214,13 @@ function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResu
     '',
     '## Signup path: POST /signup',
     '',
-    `"${TUTORIAL}": Express, kafkajs with its default producer, the event as a JSON string without a key, one awaited \`send\` per request (bench/baseline/server.mjs). "tutorial, idempotent producer": the same with kafkajs' idempotent producer and the user id as key, which allows one request in flight per broker. Ours runs at its default log level (info, one line per signup) and, in its own row, at warn. The ratios are each row's signups/s against the tutorial as written and against bare Fastify at the same concurrency.`,
+    `"${TUTORIAL}": Express, kafkajs with its default producer, the event as a JSON string without a key, one awaited \`send\` per request (bench/baseline/server.mjs). "tutorial, idempotent producer": the same with kafkajs' idempotent producer and the user id as key, which allows one request in flight per broker. Ours runs at its default log level (info, one line per signup) and, in its own row, at warn. "${BARE_LOGGED}": bare Fastify writing one access-log line at info per request, as ours does (bench/ceilings/bare-fastify-logged.mjs). The ratios are each row's signups/s against the tutorial as written and against bare Fastify at the same concurrency; the server's CPU time (all its threads) per 201 is from /proc.`,
     '',
-    line(['connections', 'system', 'signups/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-201', '/ tutorial as written', '/ bare fastify']),
-    line(['---', '---', '---', '---', '---', '---', '---', '---', '---']),
+    line(['connections', 'system', 'signups/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-201', '/ tutorial as written', '/ bare fastify', 'server CPU µs per 201']),
+    line(['---', '---', '---', '---', '---', '---', '---', '---', '---', '---']),
     ...CONCURRENCIES.flatMap((c) =>
       SYSTEMS.map(([system]) => row(system, c)).map((r) =>
-        line([c, r.system, r.requestsPerSecond, r.p50, r.p99, r.p999, r.non201, r === base(c) ? '' : (r.requestsPerSecond / Math.max(1, base(c).requestsPerSecond)).toFixed(2), r === bare(c) ? '' : (r.requestsPerSecond / Math.max(1, bare(c).requestsPerSecond)).toFixed(2)]),
+        line([c, r.system, r.requestsPerSecond, r.p50, r.p99, r.p999, r.non201, r === base(c) ? '' : (r.requestsPerSecond / Math.max(1, base(c).requestsPerSecond)).toFixed(2), r === bare(c) ? '' : (r.requestsPerSecond / Math.max(1, bare(c).requestsPerSecond)).toFixed(2), r.cpuUsPerRequest]),
       ),
     ),
     '',
@@ -213,10 +228,12 @@ function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResu
     '',
     line(['measure', 'value']),
     line(['---', '---']),
-    line(['raw producer (no HTTP, acks=all, 256 sends in flight)', `${results.producerCeiling.messagesPerSecond} msg/s, p50 ${results.producerCeiling.p50} ms, p99 ${results.producerCeiling.p99} ms`]),
+    line(['raw producer (no HTTP, acks=all, 256 sends in flight)', `${results.producerCeiling.messagesPerSecond} msg/s, p50 ${results.producerCeiling.p50} ms, p99 ${results.producerCeiling.p99} ms, ${results.producerCeiling.cpuUsPerMessage} µs of CPU per message`]),
     line(['signup path at 64 connections / raw producer', (ours(64).requestsPerSecond / Math.max(1, results.producerCeiling.messagesPerSecond)).toFixed(2)]),
     // Both ceilings ran on one core; a request costs at least the bare framework's time plus the raw producer's.
     line(['composition bound at 64 connections: 1 / (1 / bare fastify + 1 / raw producer)', `${Math.round(compositionBound(64))} req/s = ${(compositionBound(64) / results.producerCeiling.messagesPerSecond).toFixed(2)} of the raw producer; the signup path reaches ${(ours(64).requestsPerSecond / compositionBound(64)).toFixed(2)} of it`]),
+    line(['CPU floor of a signup at 64 connections: bare fastify with one log line + raw producer per message', cpuBound(64)]),
+    line(['the same at 256 connections', cpuBound(256)]),
     line(['p99 at 64 connections against 2 × bare fastify p99 + raw producer p99', `${ours(64).p99} ms against ${2 * bare(64).p99 + results.producerCeiling.p99} ms`]),
     line(['one signup at a time (300 requests)', `p50 ${results.lowRate.p50} ms, p99 ${results.lowRate.p99} ms, non-201 ${results.lowRate.non201}`]),
     line(['one signup at a time with PRODUCER_LINGER_MS=5 (librdkafka\'s default linger)', `p50 ${results.lowRateLinger5.p50} ms, p99 ${results.lowRateLinger5.p99} ms, non-201 ${results.lowRateLinger5.non201}`]),
