@@ -28,11 +28,11 @@ const CONCURRENCIES = [1, 16, 64, 256];
 const OURS = 'signup-pipeline';
 const TUTORIAL = 'tutorial as written';
 const BARE_LOGGED = 'bare fastify, one log line per request';
-const NO_LINGER = 'signup-pipeline, PRODUCER_LINGER_MS=0';
+const LINGER = 'signup-pipeline, PRODUCER_LINGER_MS=1';
 const SYSTEMS = [
   [OURS, 3101],
   ['signup-pipeline, LOG_LEVEL=warn', 3105],
-  [NO_LINGER, 3104],
+  [LINGER, 3104],
   [TUTORIAL, 3102],
   ['tutorial, idempotent producer', 3106],
   ['bare fastify', 3103],
@@ -63,16 +63,16 @@ async function main(): Promise<void> {
   // Ours at its default log level (info: one line per signup), as users run it; a warn row beside it.
   const ours = startServer('api', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3101', LOG_LEVEL: 'info', API_RATE_LIMIT_MAX: '0' });
   const oursWarn = startServer('api-warn', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3105', LOG_LEVEL: 'warn', API_RATE_LIMIT_MAX: '0' });
-  // The default linger is 1 ms; without it a lone signup is answered sooner and a loaded API does less.
-  const oursNoLinger = startServer('api-linger-0', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3104', LOG_LEVEL: 'info', PRODUCER_LINGER_MS: '0', API_RATE_LIMIT_MAX: '0' });
+  // The default linger is 0; a 1 ms linger batches more under load and holds a lone signup back.
+  const oursLinger = startServer('api-linger-1', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3104', LOG_LEVEL: 'info', PRODUCER_LINGER_MS: '1', API_RATE_LIMIT_MAX: '0' });
   const baseline = startServer('baseline', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3102' });
   const idempotentBaseline = startServer('baseline-idempotent', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3106', PRODUCER: 'idempotent' });
   const bare = startServer('bare-fastify', ['bench/ceilings/bare-fastify.mjs'], { PORT: '3103' });
   const bareLogged = startServer('bare-fastify-logged', ['bench/ceilings/bare-fastify-logged.mjs'], { PORT: '3107' });
   // taskset execs node in place, so the pid is the server's own.
   const peak = trackPeakRss(ours.child.pid!);
-  const servers = [ours, oursWarn, oursNoLinger, baseline, idempotentBaseline, bare, bareLogged];
-  const pidOf = new Map(([[3101, ours], [3105, oursWarn], [3104, oursNoLinger], [3102, baseline], [3106, idempotentBaseline], [3103, bare], [3107, bareLogged]] as const).map(([port, server]) => [port, server.child.pid!]));
+  const servers = [ours, oursWarn, oursLinger, baseline, idempotentBaseline, bare, bareLogged];
+  const pidOf = new Map(([[3101, ours], [3105, oursWarn], [3104, oursLinger], [3102, baseline], [3106, idempotentBaseline], [3103, bare], [3107, bareLogged]] as const).map(([port, server]) => [port, server.child.pid!]));
   try {
     for (const url of ['http://127.0.0.1:3101/readyz', 'http://127.0.0.1:3105/readyz', 'http://127.0.0.1:3104/readyz', 'http://127.0.0.1:3102/', 'http://127.0.0.1:3106/', 'http://127.0.0.1:3103/', 'http://127.0.0.1:3107/']) await waitForHttp(url);
     for (const port of [3101, 3105, 3104, 3102, 3106, 3103, 3107]) await load(`http://127.0.0.1:${port}/signup`, 64, 3); // warm-up: JIT, connections, metadata
@@ -85,10 +85,10 @@ async function main(): Promise<void> {
       }
     }
     const lowRate = await oneAtATime('http://127.0.0.1:3101/signup', 300);
-    // What the 1 ms linger costs one awaited send.
-    const lowRateNoLinger = await oneAtATime('http://127.0.0.1:3104/signup', 300);
+    // What a 1 ms linger would cost one awaited send.
+    const lowRateLinger = await oneAtATime('http://127.0.0.1:3104/signup', 300);
     const producerCeiling = await rawProducerCeiling(SECONDS);
-    const results = { machine: machine(), settings: { seconds: SECONDS, concurrencies: CONCURRENCIES, apiLogLevel: 'info (default), warn in its own row', partitions: config.topics.signups.partitions }, rows, lowRate, lowRateNoLinger, producerCeiling, apiPeakOwnRssMb: Math.round(peak.peakOwn() / 1024 / 1024), apiPeakRssMb: Math.round(peak.stop() / 1024 / 1024) };
+    const results = { machine: machine(), settings: { seconds: SECONDS, concurrencies: CONCURRENCIES, apiLogLevel: 'info (default), warn in its own row', partitions: config.topics.signups.partitions }, rows, lowRate, lowRateLinger, producerCeiling, apiPeakOwnRssMb: Math.round(peak.peakOwn() / 1024 / 1024), apiPeakRssMb: Math.round(peak.stop() / 1024 / 1024) };
     mkdirSync(`${root}bench/results`, { recursive: true });
     writeFileSync(`${root}bench/results/signup.json`, `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(`${root}docs/BENCHMARKS.md`, markdown(results));
@@ -197,7 +197,7 @@ function machine() {
   return { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, kafka: '4.4.0 (scripts/stack)', date: new Date().toISOString() };
 }
 
-function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResult[]; lowRate: Awaited<ReturnType<typeof oneAtATime>>; lowRateNoLinger: Awaited<ReturnType<typeof oneAtATime>>; producerCeiling: Awaited<ReturnType<typeof rawProducerCeiling>>; apiPeakRssMb: number; apiPeakOwnRssMb: number; settings: { seconds: number } }): string {
+function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResult[]; lowRate: Awaited<ReturnType<typeof oneAtATime>>; lowRateLinger: Awaited<ReturnType<typeof oneAtATime>>; producerCeiling: Awaited<ReturnType<typeof rawProducerCeiling>>; apiPeakRssMb: number; apiPeakOwnRssMb: number; settings: { seconds: number } }): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   const row = (system: string, c: number) => results.rows.find((r) => r.system === system && r.connections === c)!;
   const ours = (c: number) => row(OURS, c);
@@ -215,7 +215,7 @@ function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResu
     '',
     '## Signup path: POST /signup',
     '',
-    `"${TUTORIAL}": Express, kafkajs with its default producer, the event as a JSON string without a key, one awaited \`send\` per request (bench/baseline/server.mjs). "tutorial, idempotent producer": the same with kafkajs' idempotent producer and the user id as key, which allows one request in flight per broker. Ours runs at its default settings (log level info, one line per signup; PRODUCER_LINGER_MS 1) and, in their own rows, at warn and with no linger. "${BARE_LOGGED}": bare Fastify writing one access-log line at info per request, as ours does (bench/ceilings/bare-fastify-logged.mjs). The ratios are each row's signups/s against the tutorial as written and against bare Fastify at the same concurrency; the server's CPU time (all its threads) per 201 is from /proc.`,
+    `"${TUTORIAL}": Express, kafkajs with its default producer, the event as a JSON string without a key, one awaited \`send\` per request (bench/baseline/server.mjs). "tutorial, idempotent producer": the same with kafkajs' idempotent producer and the user id as key, which allows one request in flight per broker. Ours runs at its default settings (log level info, one line per signup; PRODUCER_LINGER_MS 0) and, in their own rows, at warn and with a 1 ms linger. "${BARE_LOGGED}": bare Fastify writing one access-log line at info per request, as ours does (bench/ceilings/bare-fastify-logged.mjs). The ratios are each row's signups/s against the tutorial as written and against bare Fastify at the same concurrency; the server's CPU time (all its threads) per 201 is from /proc.`,
     '',
     line(['connections', 'system', 'signups/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-201', '/ tutorial as written', '/ bare fastify', 'server CPU µs per 201']),
     line(['---', '---', '---', '---', '---', '---', '---', '---', '---', '---']),
@@ -237,7 +237,7 @@ function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResu
     line(['the same at 256 connections', cpuBound(256)]),
     line(['p99 at 64 connections against 2 × bare fastify p99 + raw producer p99', `${ours(64).p99} ms against ${2 * bare(64).p99 + results.producerCeiling.p99} ms`]),
     line(['one signup at a time (300 requests)', `p50 ${results.lowRate.p50} ms, p99 ${results.lowRate.p99} ms, non-201 ${results.lowRate.non201}`]),
-    line(['one signup at a time with PRODUCER_LINGER_MS=0', `p50 ${results.lowRateNoLinger.p50} ms, p99 ${results.lowRateNoLinger.p99} ms, non-201 ${results.lowRateNoLinger.non201}`]),
+    line(['one signup at a time with PRODUCER_LINGER_MS=1', `p50 ${results.lowRateLinger.p50} ms, p99 ${results.lowRateLinger.p99} ms, non-201 ${results.lowRateLinger.non201}`]),
     line(['API peak RSS during the runs (its own: RssAnon)', `${results.apiPeakRssMb} MB (${results.apiPeakOwnRssMb} MB)`]),
     '',
   ].join('\n');

@@ -67,12 +67,12 @@ export const EnvSchema = Type.Object({
     description:
       'milliseconds librdkafka keeps trying to deliver an event (message.timeout.ms); longer than a leader failover, so that no in-flight event is timed out, which would bump the idempotent epoch and can duplicate it',
   }),
-  // 1 ms: a lone signup waits about a millisecond more than with 0, and under load a produce
-  // request carries several signups. With 0 librdkafka wakes its broker thread for nearly
-  // every signup: on one core 20-24 µs of CPU per signup, against 6-8 µs with 1 ms, and
-  // 20-30 % fewer signups/s at 64 and 256 connections (docs/BENCHMARKS.md).
+  // 0: a lone signup is not held back. A 1 ms linger, measured on the API's one core with
+  // a distinct user per signup, gave 0.9-1.1x the throughput at 64 and 256 connections (a
+  // few µs less CPU per signup, since the keys spread over the partitions' queues) and
+  // made a lone signup wait about 1.3 ms more: no clear gain for a certain cost.
   PRODUCER_LINGER_MS: Type.Number({
-    default: 1,
+    default: 0,
     minimum: 0,
     maximum: 1000,
     description: 'milliseconds the producer waits to batch concurrent requests into one broker request',
