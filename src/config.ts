@@ -68,9 +68,9 @@ export const EnvSchema = Type.Object({
       'milliseconds librdkafka keeps trying to deliver an event (message.timeout.ms); longer than a leader failover, so that no in-flight event is timed out, which would bump the idempotent epoch and can duplicate it',
   }),
   // 0: a lone signup is not held back. A 1 ms linger, measured on the API's one core with
-  // a distinct user per signup, gave 0.9-1.1x the throughput at 64 and 256 connections (a
-  // few µs less CPU per signup, since the keys spread over the partitions' queues) and
-  // made a lone signup wait about 1.3 ms more: no clear gain for a certain cost.
+  // a distinct user per signup, gave 0.85-1.34x the throughput of 0 at 64 and 256
+  // connections (the keys spread over the partitions' queues, so little batches) and made
+  // a lone signup wait about 1.3 ms more: no clear gain for a certain cost.
   PRODUCER_LINGER_MS: Type.Number({
     default: 0,
     minimum: 0,
