@@ -123,9 +123,10 @@ export const EnvSchema = Type.Object({
     maximum: 10_000,
     description: "most records of one partition handled together (one analytics database transaction, one onboarding-tracker INSERT, one onboarding Kafka transaction)",
   }),
-  // The broker answers a consumer's fetch once it holds CONSUMER_FETCH_MIN_BYTES for it or
-  // this wait is over. librdkafka's default (answer at the first byte) costs a fetch, a
-  // batch and a database or Kafka transaction per record at low rates.
+  // The broker answers a service consumer's fetch once it holds 64 KiB for it (the
+  // runtime's FETCH_MIN_BYTES) or this wait is over. librdkafka's default (answer at the
+  // first byte) costs a fetch, a batch and a database or Kafka transaction per record at
+  // low rates.
   CONSUMER_FETCH_WAIT_MS: Type.Integer({
     default: 50,
     minimum: 10,
