@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const pidOf = new Map(([[3101, ours], [3105, oursWarn], [3104, oursLinger], [3102, baseline], [3106, idempotentBaseline], [3103, bare], [3107, bareLogged]] as const).map(([port, server]) => [port, server.child.pid!]));
   try {
     for (const url of ['http://127.0.0.1:3101/readyz', 'http://127.0.0.1:3105/readyz', 'http://127.0.0.1:3104/readyz', 'http://127.0.0.1:3102/', 'http://127.0.0.1:3106/', 'http://127.0.0.1:3103/', 'http://127.0.0.1:3107/']) await waitForHttp(url);
-    for (const port of [3101, 3105, 3104, 3102, 3106, 3103, 3107]) await load(`http://127.0.0.1:${port}/signup`, 64, 3); // warm-up: JIT, connections, metadata
+    for (const [, port] of SYSTEMS) await load(`http://127.0.0.1:${port}/signup`, 64, 3); // warm-up: JIT, connections, metadata
 
     const rows: LoadResult[] = [];
     for (const connections of CONCURRENCIES) {
