@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { APP_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { environmentOf, loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
 import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
@@ -72,7 +73,7 @@ async function measure(variant: GroupProtocolVariant): Promise<Outcome> {
   const env = { ...process.env, ...environmentOf(config) };
   const processes = new Map<string, ChildProcess>();
   const start = (key: string, args: string[], extra: Record<string, string> = {}) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...APP_NODE_FLAGS, ...args], { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
     children.add(child);
     child.on('error', (error) => console.error(`${key}: ${error.message}`));
     child.on('exit', (code, signal) => {

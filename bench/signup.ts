@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
+import { APP_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { loadConfig } from '../src/config.js';
 import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
 import { loadSchemaHistory } from '../src/events/schema-history.js';
@@ -61,10 +62,10 @@ interface LoadResult {
 async function main(): Promise<void> {
   await prepareTopics();
   // Ours at its default log level (info: one line per signup), as users run it; a warn row beside it.
-  const ours = startServer('api', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3101', LOG_LEVEL: 'info', API_RATE_LIMIT_MAX: '0' });
-  const oursWarn = startServer('api-warn', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3105', LOG_LEVEL: 'warn', API_RATE_LIMIT_MAX: '0' });
+  const ours = startServer('api', [...APP_NODE_FLAGS, 'dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3101', LOG_LEVEL: 'info', API_RATE_LIMIT_MAX: '0' });
+  const oursWarn = startServer('api-warn', [...APP_NODE_FLAGS, 'dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3105', LOG_LEVEL: 'warn', API_RATE_LIMIT_MAX: '0' });
   // The default linger is 0; a 1 ms linger batches more under load and holds a lone signup back.
-  const oursLinger = startServer('api-linger-1', ['dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3104', LOG_LEVEL: 'info', PRODUCER_LINGER_MS: '1', API_RATE_LIMIT_MAX: '0' });
+  const oursLinger = startServer('api-linger-1', [...APP_NODE_FLAGS, 'dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3104', LOG_LEVEL: 'info', PRODUCER_LINGER_MS: '1', API_RATE_LIMIT_MAX: '0' });
   const baseline = startServer('baseline', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3102' });
   const idempotentBaseline = startServer('baseline-idempotent', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3106', PRODUCER: 'idempotent' });
   const bare = startServer('bare-fastify', ['bench/ceilings/bare-fastify.mjs'], { PORT: '3103' });

@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
+import { APP_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { loadConfig } from '../src/config.js';
 import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
 import { loadSchemaHistory } from '../src/events/schema-history.js';
@@ -79,7 +80,7 @@ async function round(mode: 'random id' | 'INSTANCE_ID'): Promise<Round> {
     }
   })();
 
-  const start = () => spawn(process.execPath, ['dist/cli/consumer.js', 'onboarding'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const start = () => spawn(process.execPath, [...APP_NODE_FLAGS, 'dist/cli/consumer.js', 'onboarding'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   let child: ChildProcess = start();
   try {
     const deadline = Date.now() + 60_000;

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { APP_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import type { Config } from '../../src/config.js';
 import { isolatedConfig } from '../support/api.js';
 import { buildDist, envFor, root } from '../support/processes.js';
@@ -22,7 +23,7 @@ beforeAll(async () => {
 describe('API process shutdown', () => {
   it('drains in-flight requests on SIGTERM, then exits 0', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ['dist/cli/api.js'], {
+    const child = spawn(process.execPath, [...APP_NODE_FLAGS, 'dist/cli/api.js'], {
       cwd: root,
       env: {
         ...envFor(config),

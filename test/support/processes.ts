@@ -2,6 +2,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { APP_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { environmentOf, type Config } from '../../src/config.js';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,7 +25,7 @@ export interface ChildUnderTest {
 }
 
 export function spawnConsumer(name: string, config: Config): ChildUnderTest {
-  const child = spawn(process.execPath, ['dist/cli/consumer.js', name], { cwd: root, env: envFor(config), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...APP_NODE_FLAGS, 'dist/cli/consumer.js', name], { cwd: root, env: envFor(config), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
