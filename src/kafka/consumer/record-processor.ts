@@ -8,6 +8,7 @@ import type { ConsumerMetrics } from '../../observability/metrics.js';
 import { AvroDecoder } from './avro-decoder.js';
 import { DeadLetterHeaders, deadLetterMessage } from './dead-letter.js';
 import { decideOnFailure, type RetryPolicy } from './errors.js';
+import { RecordLogger } from './record-logger.js';
 import type { DecodedRecord, RecordConsumerService, RecordContext } from './service.js';
 
 export interface OutgoingMessage {
@@ -69,7 +70,6 @@ export class RecordProcessor<T> {
     const { logger } = this.options;
     try {
       const event = (await this.options.decoder.decode(message.value)) as T;
-      let recordLogger: Logger | undefined;
       const context: RecordContext = {
         topic,
         partition,
@@ -77,14 +77,11 @@ export class RecordProcessor<T> {
         key: message.key?.toString() ?? null,
         headers,
         attempt,
-        // Made on first use: a child logger costs more than decoding the record.
-        get logger() {
-          return (recordLogger ??= logger.child({ ...bindings, eventId: (event as { eventId?: string }).eventId }));
-        },
+        logger: new RecordLogger(logger, { ...bindings, eventId: (event as { eventId?: string }).eventId }),
       };
       return { kind: 'decoded', record: { event, context } };
     } catch (error) {
-      return this.fail(error, { topic, partition, message }, attempt, logger.child(bindings));
+      return this.fail(error, { topic, partition, message }, attempt, new RecordLogger(logger, bindings));
     }
   }
 
@@ -121,7 +118,7 @@ export class RecordProcessor<T> {
   }
 
   /** Counts the failed attempt and says whether to retry the record later or dead-letter it now. */
-  fail(error: unknown, record: SourceRecord, attempt: number, recordLogger: Logger): FailureOutcome {
+  fail(error: unknown, record: SourceRecord, attempt: number, recordLogger: RecordLogger): FailureOutcome {
     const { metrics, labels, retry, groupId, dlqTopic } = this.options;
     const key = recordKey(record.topic, record.partition, record.message.offset);
     const decision = decideOnFailure(error, attempt, retry);

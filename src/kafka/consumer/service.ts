@@ -2,6 +2,7 @@
 // schema, and a handler for one decoded event (or one partition's batch of them). The
 // service knows nothing of offsets, commits, retries or dead letters.
 import type { Logger } from '../../logger.js';
+import type { RecordLogger } from './record-logger.js';
 
 export interface RecordContext {
   readonly topic: string;
@@ -10,8 +11,8 @@ export interface RecordContext {
   readonly key: string | null;
   readonly headers: Readonly<Record<string, string>>;
   readonly attempt: number;
-  /** A logger carrying the record's coordinates, request id and trace id. */
-  readonly logger: Logger;
+  /** Logs lines carrying the record's coordinates, request id, trace id and event id. */
+  readonly logger: RecordLogger;
 }
 
 export interface OutgoingRecord {
