@@ -10,6 +10,7 @@
 // test/unit/welcome-mail.test.ts checks that the two give the same bytes.
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { UserSignedUp } from '../../events/user-signed-up.js';
+import { plainEnvelope, plainSender, type Envelope } from './smtp-send.js';
 import { welcomeMessage, welcomeMessageId } from './welcome-message.js';
 
 export interface ComposedMail {
@@ -18,6 +19,8 @@ export interface ComposedMail {
   /** The whole message, headers and body, for nodemailer's `raw`. */
   readonly raw: string;
   readonly messageId: string;
+  /** The SMTP envelope when both addresses are plain ASCII (smtp-send.ts); otherwise nodemailer works it out. */
+  readonly envelope: Envelope | undefined;
 }
 
 type Recipient = Pick<UserSignedUp, 'userId' | 'email' | 'username'>;
@@ -50,17 +53,20 @@ const placeholders = (usernameLength: number) => ({
 
 export class WelcomeMailComposer {
   private readonly templates = new Map<number, Promise<Template | undefined>>();
+  private readonly sender: string | undefined;
 
   /** `baseBoundary` fixes the multipart boundary (the library picks a random one otherwise). */
   constructor(
     private readonly from: string,
     private readonly baseBoundary?: string,
-  ) {}
+  ) {
+    this.sender = plainSender(from);
+  }
 
   async compose(user: Recipient, date = new Date()): Promise<ComposedMail> {
     const template = composedInPlace(user) ? await this.template(user.username.length) : undefined;
     const raw = template ? fill(template, { username: user.username, email: user.email, userId: user.userId, date: formatDate(date) }) : await this.build(user, date);
-    return { from: this.from, to: user.email, raw, messageId: welcomeMessageId(user.userId) };
+    return { from: this.from, to: user.email, raw, messageId: welcomeMessageId(user.userId), envelope: plainEnvelope(this.sender, user.email) };
   }
 
   private async build(user: Recipient, date: Date): Promise<string> {
