@@ -22,6 +22,7 @@ import { createLogger } from '../src/logger.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { SERVICE_NAMES } from '../src/services/catalog.js';
+import { sleep } from '../test/support/sleep.js';
 import { cpuTicks, cpuTicksOfCommand, machineTicks, TICK_US, trackPeakRss } from './support/proc.js';
 import { waitForEffects } from './support/effects.js';
 import { recordTimestamps, steadyLoad, summary, waitForHttp, type Summary } from './support/signups.js';
@@ -36,6 +37,8 @@ const PHASES = (process.env.BENCH_E2E_PHASES ?? '100:20,300:20,1000:60').split('
 /** How long after the last 201 the effects may take; past it the phase reports what is missing. */
 const CATCH_UP_BOUND_MS = 180_000;
 const API_PORT = 3121;
+/** The window without load before the first phase. */
+const IDLE_SECONDS = 10;
 const run = randomUUID().slice(0, 8);
 const env = {
   ...process.env,
@@ -69,6 +72,12 @@ async function main(): Promise<void> {
     const warm = await waitForEffects(pool, config.analytics.dbSchema, warmUp, 60_000);
     if (!warm.complete) throw new Error('the warm-up signups did not all get their effects within 60 s');
 
+    // Before any load: what the stack and the idle processes cost by themselves, and what
+    // is left over from whatever ran before (a full scripts/bench run comes here from the
+    // consumer benchmark). The low rates' figures are read against it.
+    const idle = await idleWindow(tracked, IDLE_SECONDS);
+    console.log(JSON.stringify({ idle }));
+
     const phases: Phase[] = [];
     for (const { rate, seconds } of PHASES) {
       for (const t of tracked.values()) t.mark();
@@ -98,17 +107,15 @@ async function main(): Promise<void> {
         emailSentMs: from(effects.emailedAt),
         cpuUsPerSignup: Math.round(Object.values(usage).reduce((sum, u) => sum + u.cpuUs, 0) / sent.length),
         machineBusyPercent: Math.round((100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total)),
-        othersCpuPercent: Object.fromEntries(
-          Object.keys(othersAfter).map((name) => [name, Math.round((100 * (othersAfter[name]! - othersBefore[name]!) * TICK_US) / ((loadEndedAt - loadStartedAt) * 1000))]),
-        ),
+        othersCpuPercent: sharesOfOneCore(othersBefore, othersAfter, loadEndedAt - loadStartedAt),
         processes: Object.fromEntries(Object.entries(usage).map(([name, u]) => [name, { peakRssMb: u.peakRssMb, peakOwnRssMb: u.peakOwnRssMb, cpuPercent: u.cpuPercent }])),
       });
       console.log(JSON.stringify(phases.at(-1)));
     }
-    const results = { date: new Date().toISOString(), node: process.version, settings: { phases: PHASES, logLevel: 'info', partitions: config.topics.signups.partitions }, phases };
+    const results = { date: new Date().toISOString(), node: process.version, settings: { phases: PHASES, logLevel: 'info', partitions: config.topics.signups.partitions }, idle, phases };
     mkdirSync(`${root}bench/results`, { recursive: true });
     writeFileSync(`${root}bench/results/end-to-end.json`, `${JSON.stringify(results, null, 2)}\n`);
-    appendFileSync(`${root}docs/BENCHMARKS.md`, markdown(results.date, phases));
+    appendFileSync(`${root}docs/BENCHMARKS.md`, markdown(results.date, idle, phases));
     console.log('results: bench/results/end-to-end.json, docs/BENCHMARKS.md');
   } finally {
     for (const t of tracked.values()) t.stop();
@@ -169,6 +176,36 @@ interface Phase {
   readonly othersCpuPercent: Record<string, number>;
 }
 
+interface Idle {
+  readonly seconds: number;
+  readonly machineBusyPercent: number;
+  /** The API's and each service's CPU, as a share of one core. */
+  readonly processesCpuPercent: Record<string, number>;
+  readonly othersCpuPercent: Record<string, number>;
+}
+
+/** CPU use with everything started and warm and no load, for `seconds`. */
+async function idleWindow(tracked: ReadonlyMap<string, ReturnType<typeof trackProcess>>, seconds: number): Promise<Idle> {
+  for (const t of tracked.values()) t.mark();
+  const machineBefore = machineTicks();
+  const othersBefore = othersTicks();
+  const startedAt = performance.now();
+  await sleep(seconds * 1000);
+  const machineAfter = machineTicks();
+  const othersAfter = othersTicks();
+  return {
+    seconds,
+    machineBusyPercent: Math.round((100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total)),
+    processesCpuPercent: Object.fromEntries([...tracked].map(([name, t]) => [name, t.usage().cpuPercent])),
+    othersCpuPercent: sharesOfOneCore(othersBefore, othersAfter, performance.now() - startedAt),
+  };
+}
+
+/** CPU ticks spent between two readings, as a share of one core over `ms`. */
+function sharesOfOneCore(before: Record<string, number>, after: Record<string, number>, ms: number): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((name) => [name, Math.round((100 * (after[name]! - before[name]!) * TICK_US) / (ms * 1000))]));
+}
+
 /**
  * CPU ticks so far of what shares the machine with the app: the local stack's processes
  * (scripts/stack writes their pids), PostgreSQL's, and this load generator's own.
@@ -184,7 +221,7 @@ function othersTicks(): Record<string, number> {
   };
 }
 
-function markdown(date: string, phases: Phase[]): string {
+function markdown(date: string, idle: Idle, phases: Phase[]): string {
   const names = Object.keys(phases[0]!.processes);
   const others = Object.keys(phases[0]!.othersCpuPercent);
   const latency = (s: Summary) => (Number.isFinite(s.p50) ? `${s.p50} / ${s.p99} / ${s.max}` : '–');
@@ -207,12 +244,14 @@ function markdown(date: string, phases: Phase[]): string {
     '',
     `| signups/s | ${names.map((n) => `${n} CPU % / RSS MB (own)`).join(' | ')} |`,
     `| --- | ${names.map(() => '---').join(' | ')} |`,
+    `| idle, ${idle.seconds} s before the first phase | ${names.map((n) => `${idle.processesCpuPercent[n]} / –`).join(' | ')} |`,
     ...phases.map((p) => `| ${p.rate} | ${names.map((n) => `${p.processes[n]!.cpuPercent} / ${p.processes[n]!.peakRssMb} (${p.processes[n]!.peakOwnRssMb})`).join(' | ')} |`),
     '',
     `Everything else on the machine during the phase, CPU time as a share of one core: with the processes above, where the ${cpus().length} CPUs went.`,
     '',
     `| signups/s | ${others.join(' | ')} |`,
     `| --- | ${others.map(() => '---').join(' | ')} |`,
+    `| idle, ${idle.seconds} s before the first phase (machine ${idle.machineBusyPercent} % busy) | ${others.map((n) => `${idle.othersCpuPercent[n]}`).join(' | ')} |`,
     ...phases.map((p) => `| ${p.rate} | ${others.map((n) => `${p.othersCpuPercent[n]}`).join(' | ')} |`),
     '',
   ].join('\n');

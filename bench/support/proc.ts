@@ -21,13 +21,21 @@ export function machineTicks(): { readonly busy: number; readonly total: number 
   return { busy, total: busy + idle + iowait };
 }
 
-/** CPU time of every process whose command name is `command` (e.g. postgres, java), in clock ticks. */
+/**
+ * CPU time of every process whose command name is `command` (e.g. postgres, java), and of
+ * the children they reaped, in clock ticks. PostgreSQL's backends come and go with the
+ * clients' connections: an ended backend's time is its postmaster's reaped children's time,
+ * and would otherwise drop out of the sum (a phase once showed PostgreSQL at -5 %).
+ */
 export function cpuTicksOfCommand(command: string): number {
   let ticks = 0;
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === command) ticks += cpuTicks(pid);
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== command) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, and cutime, cstime: the time of its children that ended and were waited for.
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     } catch {
       // the process ended between listing and reading
     }
