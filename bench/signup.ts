@@ -236,7 +236,7 @@ function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResu
     line(['composition bound at 64 connections: 1 / (1 / bare fastify + 1 / raw producer)', `${Math.round(compositionBound(64))} req/s = ${(compositionBound(64) / results.producerCeiling.messagesPerSecond).toFixed(2)} of the raw producer; the signup path reaches ${(ours(64).requestsPerSecond / compositionBound(64)).toFixed(2)} of it`]),
     line(['CPU floor of a signup at 64 connections: bare fastify with one log line + raw producer per message', cpuBound(64)]),
     line(['the same at 256 connections', cpuBound(256)]),
-    line(['p99 at 64 connections against 2 × bare fastify p99 + raw producer p99', `${ours(64).p99} ms against ${2 * bare(64).p99 + results.producerCeiling.p99} ms`]),
+    line(['p99 at 64 connections against 2 × bare fastify p99 + raw producer p99', `${ours(64).p99} ms against ${Math.round(2 * bare(64).p99 + results.producerCeiling.p99)} ms`]),
     line(['one signup at a time (300 requests)', `p50 ${results.lowRate.p50} ms, p99 ${results.lowRate.p99} ms, non-201 ${results.lowRate.non201}`]),
     line(['one signup at a time with PRODUCER_LINGER_MS=1', `p50 ${results.lowRateLinger.p50} ms, p99 ${results.lowRateLinger.p99} ms, non-201 ${results.lowRateLinger.non201}`]),
     line(['API peak RSS during the runs (its own: RssAnon)', `${results.apiPeakRssMb} MB (${results.apiPeakOwnRssMb} MB)`]),
