@@ -4,7 +4,7 @@
 // when it is made, whether or not a line is ever written at its level. Every service logs a
 // line per record, so each record paid for its coordinates twice at info and once for
 // nothing at warn. Taking the child away cut the consumers' own CPU per record by 6–28 %
-// (analytics), 17–21 % (onboarding) and 10–21 % (the tracker) in two pairs of
+// (analytics), 17–21 % (onboarding) and 9–21 % (the tracker) in two pairs of
 // bench/consumers.ts runs (which log at warn).
 import type { Level } from 'pino';
 import type { Logger } from '../../logger.js';
