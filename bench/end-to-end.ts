@@ -23,7 +23,7 @@ import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
 import { SERVICE_NAMES } from '../src/services/catalog.js';
 import { sleep } from '../test/support/sleep.js';
-import { cpuTicks, cpuTicksOfCommand, machineTicks, TICK_US, trackPeakRss } from './support/proc.js';
+import { busyPercent, cpuTicks, cpuTicksOfCommand, machineTicks, TICK_US, trackPeakRss } from './support/proc.js';
 import { waitForEffects } from './support/effects.js';
 import { recordTimestamps, steadyLoad, summary, waitForHttp, type Summary } from './support/signups.js';
 
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
         onboardingTrackedMs: from(effects.trackedAt),
         emailSentMs: from(effects.emailedAt),
         cpuUsPerSignup: Math.round(Object.values(usage).reduce((sum, u) => sum + u.cpuUs, 0) / sent.length),
-        machineBusyPercent: Math.round((100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total)),
+        machineBusyPercent: busyPercent(machineBefore, machineAfter),
         othersCpuPercent: sharesOfOneCore(othersBefore, othersAfter, loadEndedAt - loadStartedAt),
         processes: Object.fromEntries(Object.entries(usage).map(([name, u]) => [name, { peakRssMb: u.peakRssMb, peakOwnRssMb: u.peakOwnRssMb, cpuPercent: u.cpuPercent }])),
       });
@@ -195,7 +195,7 @@ async function idleWindow(tracked: ReadonlyMap<string, ReturnType<typeof trackPr
   const othersAfter = othersTicks();
   return {
     seconds,
-    machineBusyPercent: Math.round((100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total)),
+    machineBusyPercent: busyPercent(machineBefore, machineAfter),
     processesCpuPercent: Object.fromEntries([...tracked].map(([name, t]) => [name, t.usage().cpuPercent])),
     othersCpuPercent: sharesOfOneCore(othersBefore, othersAfter, performance.now() - startedAt),
   };

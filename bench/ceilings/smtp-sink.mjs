@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import nodemailer from 'nodemailer';
-import { sendRaw } from '../../dist/services/email/smtp-send.js';
+import { sendComposed } from '../../dist/services/email/smtp-send.js';
 import { WelcomeMailComposer } from '../../dist/services/email/welcome-mail.js';
 
 const url = new URL(process.env.SMTP_URL ?? 'smtp://127.0.0.1:2525');
@@ -46,8 +46,7 @@ const mailer = nodemailer.createTransport({
 const composer = new WelcomeMailComposer('Signup Pipeline <welcome@signup-pipeline.invalid>');
 const sendWelcome = async (i) => {
   const mail = await composer.compose({ userId: randomUUID(), email: `ceiling${i}@d${Math.abs(i) % 17}.example`, username: `ceiling${Math.abs(i)}` });
-  // As the email service sends it (src/services/email/service.ts).
-  return mail.envelope ? sendRaw(mailer, mail.envelope, mail.messageId, mail.raw) : mailer.sendMail({ envelope: { from: mail.from, to: mail.to }, messageId: mail.messageId, raw: mail.raw });
+  return sendComposed(mailer, mail);
 };
 
 // Warm-up: the pool's connections open before the clock starts.

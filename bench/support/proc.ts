@@ -21,6 +21,11 @@ export function machineTicks(): { readonly busy: number; readonly total: number 
   return { busy, total: busy + idle + iowait };
 }
 
+/** How busy all the machine's CPUs were between two machineTicks() readings, in per cent. */
+export function busyPercent(before: ReturnType<typeof machineTicks>, after: ReturnType<typeof machineTicks>): number {
+  return Math.round((100 * (after.busy - before.busy)) / (after.total - before.total));
+}
+
 /**
  * CPU time of every process whose command name is `command` (e.g. postgres, java), and of
  * the children they reaped, in clock ticks. PostgreSQL's backends come and go with the

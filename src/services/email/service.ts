@@ -8,7 +8,7 @@ import { DependencyUnavailableError, PoisonRecordError } from '../../kafka/consu
 import { smtpFault } from '../../kafka/consumer/failure-classification.js';
 import type { BatchConsumerService, DecodedRecord } from '../../kafka/consumer/service.js';
 import type { WelcomeEmailLedger } from './ledger.js';
-import { sendRaw } from './smtp-send.js';
+import { sendComposed } from './smtp-send.js';
 import { WelcomeMailComposer, type ComposedMail } from './welcome-mail.js';
 import { welcomeMessageId } from './welcome-message.js';
 
@@ -58,12 +58,7 @@ export function emailService(options: EmailServiceOptions): BatchConsumerService
 
   async function send(mail: ComposedMail): Promise<void> {
     try {
-      // The message goes out as composed: straight to the transport when its envelope is
-      // plain (smtp-send.ts), else through sendMail. Given the envelope and the Message-ID,
-      // sendMail neither parses the raw message's address headers for them nor makes up an id.
-      await (mail.envelope
-        ? sendRaw(mailer, mail.envelope, mail.messageId, mail.raw)
-        : mailer.sendMail({ envelope: { from: mail.from, to: mail.to }, messageId: mail.messageId, raw: mail.raw }));
+      await sendComposed(mailer, mail);
     } catch (error) {
       const reason = maskEmailsIn((error as Error).message);
       switch (smtpFault(error)) {
