@@ -79,12 +79,14 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ idle }));
 
     const phases: Phase[] = [];
-    for (const { rate, seconds } of PHASES) {
+    for (const [index, { rate, seconds }] of PHASES.entries()) {
       for (const t of tracked.values()) t.mark();
       const machineBefore = machineTicks();
       const othersBefore = othersTicks();
       const loadStartedAt = performance.now();
-      const sent = await steadyLoad(API_PORT, rate, seconds, `e2e${run}r${rate}`);
+      // Each phase its own users: two phases at one rate would otherwise send the same addresses,
+      // and the second would find every effect there already.
+      const sent = await steadyLoad(API_PORT, rate, seconds, `e2e${run}p${index}r${rate}`);
       const loadEndedAt = performance.now();
       const machineAfter = machineTicks();
       const othersAfter = othersTicks();
