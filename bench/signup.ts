@@ -30,19 +30,37 @@ const OURS = 'signup-pipeline';
 const TUTORIAL = 'tutorial as written';
 const BARE_LOGGED = 'bare fastify, one log line per request';
 const LINGER = 'signup-pipeline, PRODUCER_LINGER_MS=1';
-const SYSTEMS = [
-  [OURS, 3101],
-  ['signup-pipeline, LOG_LEVEL=warn', 3105],
-  [LINGER, 3104],
-  [TUTORIAL, 3102],
-  ['tutorial, idempotent producer', 3106],
-  ['bare fastify', 3103],
-  [BARE_LOGGED, 3107],
-] as const;
+/** A server under test: the row it fills, its port, its entry point and settings, and where it answers when ready. */
+interface System {
+  readonly system: string;
+  readonly port: number;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly readyPath: string;
+}
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const run = randomUUID().slice(0, 8);
 const config = loadConfig({ ...process.env, SIGNUP_TOPIC: `bench-signups-${run}`, ONBOARDING_TOPIC: `bench-onboarding-${run}`, CONSUMER_GROUP_PREFIX: `bench-${run}.`, LOG_LEVEL: 'warn' });
 const baselineTopic = `bench-baseline-${run}`;
+const ourApi = (port: number, env: Record<string, string>): Omit<System, 'system'> => ({
+  port,
+  args: [...APP_NODE_FLAGS, 'dist/cli/api.js'],
+  env: { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: String(port), API_RATE_LIMIT_MAX: '0', ...env },
+  readyPath: '/readyz',
+});
+const script = (port: number, path: string, env: Record<string, string> = {}): Omit<System, 'system'> => ({ port, args: [path], env: { PORT: String(port), ...env }, readyPath: '/' });
+// In the order the rows are measured and shown.
+const SYSTEMS: readonly System[] = [
+  // Ours at its default log level (info: one line per signup), as users run it; a warn row beside it.
+  { system: OURS, ...ourApi(3101, { LOG_LEVEL: 'info' }) },
+  { system: 'signup-pipeline, LOG_LEVEL=warn', ...ourApi(3105, { LOG_LEVEL: 'warn' }) },
+  // The default linger is 0; a 1 ms linger batches more under load and holds a lone signup back.
+  { system: LINGER, ...ourApi(3104, { LOG_LEVEL: 'info', PRODUCER_LINGER_MS: '1' }) },
+  { system: TUTORIAL, ...script(3102, 'bench/baseline/server.mjs', { TOPIC: baselineTopic }) },
+  { system: 'tutorial, idempotent producer', ...script(3106, 'bench/baseline/server.mjs', { TOPIC: baselineTopic, PRODUCER: 'idempotent' }) },
+  { system: 'bare fastify', ...script(3103, 'bench/ceilings/bare-fastify.mjs') },
+  { system: BARE_LOGGED, ...script(3107, 'bench/ceilings/bare-fastify-logged.mjs') },
+];
 const logger = createLogger('warn', 'bench');
 const kafka = createKafka(config.kafka, logger);
 
@@ -61,33 +79,24 @@ interface LoadResult {
 
 async function main(): Promise<void> {
   await prepareTopics();
-  // Ours at its default log level (info: one line per signup), as users run it; a warn row beside it.
-  const ours = startServer('api', [...APP_NODE_FLAGS, 'dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3101', LOG_LEVEL: 'info', API_RATE_LIMIT_MAX: '0' });
-  const oursWarn = startServer('api-warn', [...APP_NODE_FLAGS, 'dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3105', LOG_LEVEL: 'warn', API_RATE_LIMIT_MAX: '0' });
-  // The default linger is 0; a 1 ms linger batches more under load and holds a lone signup back.
-  const oursLinger = startServer('api-linger-1', [...APP_NODE_FLAGS, 'dist/cli/api.js'], { SIGNUP_TOPIC: config.topics.signups.name, API_PORT: '3104', LOG_LEVEL: 'info', PRODUCER_LINGER_MS: '1', API_RATE_LIMIT_MAX: '0' });
-  const baseline = startServer('baseline', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3102' });
-  const idempotentBaseline = startServer('baseline-idempotent', ['bench/baseline/server.mjs'], { TOPIC: baselineTopic, PORT: '3106', PRODUCER: 'idempotent' });
-  const bare = startServer('bare-fastify', ['bench/ceilings/bare-fastify.mjs'], { PORT: '3103' });
-  const bareLogged = startServer('bare-fastify-logged', ['bench/ceilings/bare-fastify-logged.mjs'], { PORT: '3107' });
+  const servers = SYSTEMS.map((system) => ({ ...system, child: startServer(system) }));
   // taskset execs node in place, so the pid is the server's own.
-  const peak = trackPeakRss(ours.child.pid!);
-  const servers = [ours, oursWarn, oursLinger, baseline, idempotentBaseline, bare, bareLogged];
-  const pidOf = new Map(([[3101, ours], [3105, oursWarn], [3104, oursLinger], [3102, baseline], [3106, idempotentBaseline], [3103, bare], [3107, bareLogged]] as const).map(([port, server]) => [port, server.child.pid!]));
+  const peak = trackPeakRss(servers.find((s) => s.system === OURS)!.child.pid!);
   try {
-    for (const url of ['http://127.0.0.1:3101/readyz', 'http://127.0.0.1:3105/readyz', 'http://127.0.0.1:3104/readyz', 'http://127.0.0.1:3102/', 'http://127.0.0.1:3106/', 'http://127.0.0.1:3103/', 'http://127.0.0.1:3107/']) await waitForHttp(url);
-    for (const [, port] of SYSTEMS) await load(`http://127.0.0.1:${port}/signup`, 64, 3); // warm-up: JIT, connections, metadata
+    for (const { port, readyPath } of servers) await waitForHttp(`http://127.0.0.1:${port}${readyPath}`);
+    for (const { port } of servers) await load(`http://127.0.0.1:${port}/signup`, 64, 3); // warm-up: JIT, connections, metadata
 
     const rows: LoadResult[] = [];
     for (const connections of CONCURRENCIES) {
-      for (const [system, port] of SYSTEMS) {
-        rows.push({ system, ...(await load(`http://127.0.0.1:${port}/signup`, connections, SECONDS, pidOf.get(port))) });
+      for (const { system, port, child } of servers) {
+        rows.push({ system, ...(await load(`http://127.0.0.1:${port}/signup`, connections, SECONDS, child.pid)) });
         console.log(JSON.stringify(rows.at(-1)));
       }
     }
-    const lowRate = await oneAtATime('http://127.0.0.1:3101/signup', 300);
+    const portOf = (system: string) => SYSTEMS.find((s) => s.system === system)!.port;
+    const lowRate = await oneAtATime(`http://127.0.0.1:${portOf(OURS)}/signup`, 300);
     // What a 1 ms linger would cost one awaited send.
-    const lowRateLinger = await oneAtATime('http://127.0.0.1:3104/signup', 300);
+    const lowRateLinger = await oneAtATime(`http://127.0.0.1:${portOf(LINGER)}/signup`, 300);
     const producerCeiling = await rawProducerCeiling(SECONDS);
     const results = { machine: machine(), settings: { seconds: SECONDS, concurrencies: CONCURRENCIES, apiLogLevel: 'info (default), warn in its own row', partitions: config.topics.signups.partitions }, rows, lowRate, lowRateLinger, producerCeiling, apiPeakOwnRssMb: Math.round(peak.peakOwn() / 1024 / 1024), apiPeakRssMb: Math.round(peak.stop() / 1024 / 1024) };
     mkdirSync(`${root}bench/results`, { recursive: true });
@@ -107,13 +116,13 @@ async function prepareTopics(): Promise<void> {
   await admin.disconnect();
 }
 
-function startServer(name: string, args: string[], env: Record<string, string>): { child: ChildProcess } {
+function startServer({ system, args, env }: System): ChildProcess {
   // CPU 0 for servers; the harness itself runs on CPU 1.
   const child = spawn('taskset', ['-c', '0', process.execPath, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   child.on('exit', (code, signal) => {
-    if (code && code !== 0) console.error(`${name} exited with ${code ?? signal}`);
+    if (code && code !== 0) console.error(`${system} exited with ${code ?? signal}`);
   });
-  return { child };
+  return child;
 }
 
 async function waitForHttp(url: string): Promise<void> {
@@ -221,7 +230,7 @@ function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResu
     line(['connections', 'system', 'signups/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-201', '/ tutorial as written', '/ bare fastify', 'server CPU µs per 201']),
     line(['---', '---', '---', '---', '---', '---', '---', '---', '---', '---']),
     ...CONCURRENCIES.flatMap((c) =>
-      SYSTEMS.map(([system]) => row(system, c)).map((r) =>
+      SYSTEMS.map(({ system }) => row(system, c)).map((r) =>
         line([c, r.system, r.requestsPerSecond, r.p50, r.p99, r.p999, r.non201, r === base(c) ? '' : (r.requestsPerSecond / Math.max(1, base(c).requestsPerSecond)).toFixed(2), r === bare(c) ? '' : (r.requestsPerSecond / Math.max(1, bare(c).requestsPerSecond)).toFixed(2), r.cpuUsPerRequest]),
       ),
     ),
