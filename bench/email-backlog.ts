@@ -1,0 +1,143 @@
+// The email service working through a backlog, as a process started the way users start it:
+// the worst case for its memory, since every connection and every round of sends is busy.
+// Runs alternate between the app's Node.js flags and the same flags without the
+// old-generation limit, each on a topic of its own new users (the ledger sends once per
+// user), so the limit's cost and effect are measured side by side.
+// Results: bench/results/email-backlog.json (the latest run only).
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { APP_NODE_FLAGS } from '../src/cli/node-flags.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
+import { loadSchemaHistory } from '../src/events/schema-history.js';
+import { USER_SIGNED_UP } from '../src/events/user-signed-up.js';
+import { createKafka } from '../src/kafka/client.js';
+import { createIdempotentProducer } from '../src/kafka/producer.js';
+import { createLogger } from '../src/logger.js';
+import { AvroEncoder } from '../src/registry/avro-encoder.js';
+import { createRegistryClient } from '../src/registry/client.js';
+import { registerSchemas } from '../src/registry/register-schemas.js';
+import { registeredSchemaId } from '../src/registry/schema-id.js';
+import { sleep } from '../test/support/sleep.js';
+import { cpuTicks, TICK_US, trackPeakRss } from './support/proc.js';
+
+const root = new URL('../', import.meta.url).pathname;
+const EVENTS = Number(process.env.BENCH_BACKLOG_EVENTS ?? 30_000);
+const PAIRS = Number(process.env.BENCH_BACKLOG_PAIRS ?? 2);
+const HTTP_PORT = 3151;
+const run = randomUUID().slice(0, 8);
+const logger = createLogger('warn', 'bench');
+
+const WITH_LIMIT = 'the app flags';
+const WITHOUT_LIMIT = 'the app flags without --max-old-space-size';
+const VARIANTS = [
+  { label: WITH_LIMIT, flags: [...APP_NODE_FLAGS] },
+  { label: WITHOUT_LIMIT, flags: APP_NODE_FLAGS.filter((flag) => !flag.startsWith('--max-old-space-size')) },
+] as const;
+
+interface BacklogRun {
+  readonly flags: string;
+  readonly emails: number;
+  readonly seconds: number;
+  readonly emailsPerSecond: number;
+  /** The service process's CPU time (all its threads) per email, start-up included. */
+  readonly cpuUsPerEmail: number;
+  readonly peakRssMb: number;
+  readonly peakOwnRssMb: number;
+}
+
+async function main(): Promise<void> {
+  const runs: BacklogRun[] = [];
+  for (let pair = 0; pair < PAIRS; pair++) {
+    for (const variant of VARIANTS) {
+      const env = { ...process.env, LOG_LEVEL: 'info', SERVICE_HTTP_PORT: String(HTTP_PORT), ...topicsOf(`${run}-${runs.length}`) };
+      const config = loadConfig(env);
+      await prefill(config, EVENTS);
+      runs.push({ flags: variant.label, ...(await workThrough(variant.flags, env, EVENTS)) });
+      console.log(JSON.stringify(runs.at(-1)));
+    }
+  }
+  const results = { date: new Date().toISOString(), node: process.version, events: EVENTS, smtpMaxConnections: loadConfig().mail.maxConnections, runs };
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  writeFileSync(`${root}bench/results/email-backlog.json`, `${JSON.stringify(results, null, 2)}\n`);
+  console.log('results: bench/results/email-backlog.json');
+}
+
+function topicsOf(name: string): Record<string, string> {
+  return { SIGNUP_TOPIC: `bench-backlog-${name}`, ONBOARDING_TOPIC: `bench-backlog-onb-${name}`, CONSUMER_GROUP_PREFIX: `bench-backlog-${name}.` };
+}
+
+/** `count` signups of new users on the run's own topic. */
+async function prefill(config: Config, count: number): Promise<void> {
+  const registry = createRegistryClient(config.registry);
+  const kafka = createKafka(config.kafka, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  await registerSchemas({ registry, admin, catalog: eventCatalog(config), topics: topicCatalog(config) });
+  await admin.disconnect();
+  const topic = config.topics.signups.name;
+  const schema = loadSchemaHistory(USER_SIGNED_UP).latest;
+  const encoder = new AvroEncoder(await registeredSchemaId(registry, `${topic}-value`, schema), schema.schema);
+  const producer = createIdempotentProducer(kafka, { lingerMs: 5, deliveryTimeoutMs: 60_000 });
+  await producer.connect();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const event = { eventId: randomUUID(), userId: randomUUID(), email: `backlog${i}@d${i % 17}.example`, username: `backlog${i}`, occurredAt: new Date(), locale: null };
+      await producer.send({ topic, messages: [{ key: event.userId, value: encoder.encode(event) }] });
+    }
+  };
+  await Promise.all(Array.from({ length: 512 }, worker));
+  await producer.disconnect();
+}
+
+/** Starts the email service with `flags` and waits until it has handled `count` records (its own counter). */
+async function workThrough(flags: readonly string[], env: NodeJS.ProcessEnv, count: number): Promise<Omit<BacklogRun, 'flags'>> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [...flags, 'dist/cli/consumer.js', 'email'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const rss = trackPeakRss(child.pid!);
+  try {
+    let handled = 0;
+    let movedAt = performance.now();
+    while (handled < count) {
+      if (child.exitCode !== null) throw new Error(`the email service exited with ${child.exitCode} after ${handled} of ${count} emails`);
+      if (performance.now() - movedAt > 60_000) throw new Error(`the email service handled ${handled} of ${count} emails and none for 60 s`);
+      await sleep(100);
+      const now = await handledSoFar();
+      if (now !== handled) movedAt = performance.now();
+      handled = now;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const cpuUs = cpuTicks(child.pid!) * TICK_US;
+    return {
+      emails: count,
+      seconds: Math.round(seconds * 10) / 10,
+      emailsPerSecond: Math.round(count / seconds),
+      cpuUsPerEmail: Math.round(cpuUs / count),
+      peakRssMb: Math.round(rss.peak() / 1024 / 1024),
+      peakOwnRssMb: Math.round(rss.peakOwn() / 1024 / 1024),
+    };
+  } finally {
+    rss.stop();
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** The service's own counter of handled records, 0 while its HTTP listener is not up yet. */
+async function handledSoFar(): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${HTTP_PORT}/metrics`).then(
+    (response) => response.text(),
+    () => '',
+  );
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('consumer_records_handled_total'))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+await main();
+process.exit(0);
