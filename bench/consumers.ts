@@ -12,16 +12,14 @@ import { loadSchemaHistory } from '../src/events/schema-history.js';
 import { USER_SIGNED_UP } from '../src/events/user-signed-up.js';
 import { createKafka } from '../src/kafka/client.js';
 import { AvroDecoder } from '../src/kafka/consumer/avro-decoder.js';
-import { createIdempotentProducer } from '../src/kafka/producer.js';
 import { createLogger } from '../src/logger.js';
-import { AvroEncoder } from '../src/registry/avro-encoder.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
-import { registeredSchemaId } from '../src/registry/schema-id.js';
 import type { ServiceName } from '../src/services/catalog.js';
 import { startService, type RunningService } from '../src/services/start-service.js';
 import { sleep } from '../test/support/sleep.js';
 import { cpuTicksOfCommand, TICK_US } from './support/proc.js';
+import { prefillSignups } from './support/signups.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -51,8 +49,8 @@ async function main(): Promise<void> {
   for (const c of [config, ...emailConfigs]) {
     await registerSchemas({ registry: createRegistryClient(c.registry), admin, catalog: eventCatalog(c), topics: topicCatalog(c) });
   }
-  const fill = await prefill(config.topics.signups.name, EVENTS);
-  for (const c of emailConfigs) await prefill(c.topics.signups.name, EMAIL_EVENTS);
+  const fill = await prefillSignups(kafka, config.registry, config.topics.signups.name, EVENTS, 'fill');
+  for (const c of emailConfigs) await prefillSignups(kafka, c.registry, c.topics.signups.name, EMAIL_EVENTS, 'fill');
   const services: Array<{ service: ServiceName; label: string; events: number } & Awaited<ReturnType<typeof handlerRate>>> = [];
   const only = process.env.BENCH_ONLY?.split(',');
   const selected = (service: ServiceName) => !only || only.includes(service);
@@ -84,7 +82,6 @@ async function main(): Promise<void> {
   const results = { date: new Date().toISOString(), node: process.version, prefill: fill, decodeOnly, services, analyticsPairs: pairs.map((p) => ({ decodeOnlyPerSecond: p.decodeOnly.eventsPerSecond, analyticsPerSecond: p.analytics.eventsPerSecond, ratio: p.ratio })) };
   mkdirSync(`${root}bench/results`, { recursive: true });
   writeFileSync(`${root}bench/results/consumers.json`, `${JSON.stringify(results, null, 2)}\n`);
-  const analytics = services.find((s) => s.service === 'analytics');
   const row = (path: string, r: { eventsPerSecond: number; cpuPerEvent: { consumerUs: number; postgresUs: number; javaUs: number } }) =>
     `| ${path} | ${r.eventsPerSecond} | ${r.cpuPerEvent.consumerUs} | ${r.cpuPerEvent.postgresUs} | ${r.cpuPerEvent.javaUs} |`;
   appendFileSync(
@@ -100,33 +97,13 @@ async function main(): Promise<void> {
       row('decode-only (consume + Avro decode against the registry, no commit)', decodeOnly),
       ...services.map((s) => row(`${s.label}: decode + handle + commit`, s)),
       '',
-      analytics
-        ? `analytics / decode-only: ${median!.ratio.toFixed(2)}, the median of ${pairs.length} back-to-back pairs of runs (${pairs.map((p) => `${p.analytics.eventsPerSecond} / ${p.decodeOnly.eventsPerSecond} = ${p.ratio.toFixed(2)}`).join('; ')}); the decode-only and analytics rows above are that pair's`
+      median
+        ? `analytics / decode-only: ${median.ratio.toFixed(2)}, the median of ${pairs.length} back-to-back pairs of runs (${pairs.map((p) => `${p.analytics.eventsPerSecond} / ${p.decodeOnly.eventsPerSecond} = ${p.ratio.toFixed(2)}`).join('; ')}); the decode-only and analytics rows above are that pair's`
         : 'analytics / decode-only: not run',
       '',
     ].join('\n'),
   );
   console.log('results: bench/results/consumers.json, docs/BENCHMARKS.md');
-}
-
-async function prefill(topic: string, count: number) {
-  const registry = createRegistryClient(config.registry);
-  const schema = loadSchemaHistory(USER_SIGNED_UP).latest;
-  const encoder = new AvroEncoder(await registeredSchemaId(registry, `${topic}-value`, schema), schema.schema);
-  const producer = createIdempotentProducer(kafka, { lingerMs: 5, deliveryTimeoutMs: 60_000 });
-  await producer.connect();
-  const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      const event = { eventId: randomUUID(), userId: randomUUID(), email: `fill${i}@d${i % 17}.example`, username: `fill${i}`, occurredAt: new Date(), locale: null };
-      await producer.send({ topic, messages: [{ key: event.userId, value: encoder.encode(event) }] });
-    }
-  };
-  await Promise.all(Array.from({ length: 512 }, worker));
-  await producer.disconnect();
-  return { topic, events: count, seconds: (performance.now() - started) / 1000 };
 }
 
 async function decodeOnlyRate(topic: string, count: number, groupId: string) {

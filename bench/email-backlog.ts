@@ -10,17 +10,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { APP_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
-import { loadSchemaHistory } from '../src/events/schema-history.js';
-import { USER_SIGNED_UP } from '../src/events/user-signed-up.js';
 import { createKafka } from '../src/kafka/client.js';
-import { createIdempotentProducer } from '../src/kafka/producer.js';
 import { createLogger } from '../src/logger.js';
-import { AvroEncoder } from '../src/registry/avro-encoder.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
-import { registeredSchemaId } from '../src/registry/schema-id.js';
 import { sleep } from '../test/support/sleep.js';
 import { cpuTicks, TICK_US, trackPeakRss } from './support/proc.js';
+import { prefillSignups } from './support/signups.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const EVENTS = Number(process.env.BENCH_BACKLOG_EVENTS ?? 30_000);
@@ -68,29 +64,14 @@ function topicsOf(name: string): Record<string, string> {
   return { SIGNUP_TOPIC: `bench-backlog-${name}`, ONBOARDING_TOPIC: `bench-backlog-onb-${name}`, CONSUMER_GROUP_PREFIX: `bench-backlog-${name}.` };
 }
 
-/** `count` signups of new users on the run's own topic. */
+/** `count` signups of new users on the run's own topic, its schemas registered first. */
 async function prefill(config: Config, count: number): Promise<void> {
-  const registry = createRegistryClient(config.registry);
   const kafka = createKafka(config.kafka, logger);
   const admin = kafka.admin();
   await admin.connect();
-  await registerSchemas({ registry, admin, catalog: eventCatalog(config), topics: topicCatalog(config) });
+  await registerSchemas({ registry: createRegistryClient(config.registry), admin, catalog: eventCatalog(config), topics: topicCatalog(config) });
   await admin.disconnect();
-  const topic = config.topics.signups.name;
-  const schema = loadSchemaHistory(USER_SIGNED_UP).latest;
-  const encoder = new AvroEncoder(await registeredSchemaId(registry, `${topic}-value`, schema), schema.schema);
-  const producer = createIdempotentProducer(kafka, { lingerMs: 5, deliveryTimeoutMs: 60_000 });
-  await producer.connect();
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      const event = { eventId: randomUUID(), userId: randomUUID(), email: `backlog${i}@d${i % 17}.example`, username: `backlog${i}`, occurredAt: new Date(), locale: null };
-      await producer.send({ topic, messages: [{ key: event.userId, value: encoder.encode(event) }] });
-    }
-  };
-  await Promise.all(Array.from({ length: 512 }, worker));
-  await producer.disconnect();
+  await prefillSignups(kafka, config.registry, config.topics.signups.name, count, 'backlog');
 }
 
 /** Starts the email service with `flags` and waits until it has handled `count` records (its own counter). */

@@ -1,10 +1,42 @@
-// What the end-to-end benchmarks share: signups sent at a steady rate through the API, the
-// timestamp of each user's record on a topic, waiting for an HTTP endpoint, and a latency summary.
+// What the benchmarks share: signups sent at a steady rate through the API, a topic filled
+// with signups straight from a producer, the timestamp of each user's record on a topic,
+// waiting for an HTTP endpoint, and a latency summary.
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Config } from '../../src/config.js';
+import { loadSchemaHistory } from '../../src/events/schema-history.js';
+import { USER_SIGNED_UP } from '../../src/events/user-signed-up.js';
 import type { Kafka } from '../../src/kafka/client.js';
+import { createIdempotentProducer } from '../../src/kafka/producer.js';
+import { AvroEncoder } from '../../src/registry/avro-encoder.js';
+import { createRegistryClient } from '../../src/registry/client.js';
+import { registeredSchemaId } from '../../src/registry/schema-id.js';
 import { sleep } from '../../test/support/sleep.js';
+
+/**
+ * Writes `count` UserSignedUp events of new users to `topic` (its value schema registered
+ * already), 512 sends in flight: a backlog for a consumer to work through. Users are named
+ * `<name><i>`.
+ */
+export async function prefillSignups(kafka: Kafka, registry: Config['registry'], topic: string, count: number, name: string) {
+  const schema = loadSchemaHistory(USER_SIGNED_UP).latest;
+  const encoder = new AvroEncoder(await registeredSchemaId(createRegistryClient(registry), `${topic}-value`, schema), schema.schema);
+  const producer = createIdempotentProducer(kafka, { lingerMs: 5, deliveryTimeoutMs: 60_000 });
+  await producer.connect();
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const event = { eventId: randomUUID(), userId: randomUUID(), email: `${name}${i}@d${i % 17}.example`, username: `${name}${i}`, occurredAt: new Date(), locale: null };
+      await producer.send({ topic, messages: [{ key: event.userId, value: encoder.encode(event) }] });
+    }
+  };
+  await Promise.all(Array.from({ length: 512 }, worker));
+  await producer.disconnect();
+  return { topic, events: count, seconds: (performance.now() - started) / 1000 };
+}
 
 /**
  * Sends `rate` signups per second for `seconds` (or until `stopped()`), each without waiting
