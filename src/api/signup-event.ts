@@ -1,13 +1,13 @@
 // Turns a validated signup request into its UserSignedUp event. No I/O and no clock except
 // through the arguments, so it is unit-tested without a broker.
-import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
+import { parse as parseUuid, v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import type { UserSignedUp } from '../events/user-signed-up.js';
 import { randomBytesPooled } from '../observability/random-bytes.js';
 import { normalizeEmail } from './identity.js';
 import type { SignupRequest } from './schemas/signup.js';
 
-/** Namespace for event ids derived from an Idempotency-Key (a fixed, project-specific UUID). */
-const IDEMPOTENT_IDS_NAMESPACE = '0b5a1c3e-7f7d-4b8e-9c55-5f0f3c2f6a11';
+/** Namespace for event ids derived from an Idempotency-Key (a fixed, project-specific UUID), as bytes: given the string, the library parses it again for every id. */
+const IDEMPOTENT_IDS_NAMESPACE = parseUuid('0b5a1c3e-7f7d-4b8e-9c55-5f0f3c2f6a11');
 
 export interface SignupContext {
   /** The account's id: derived from the address (identity.ts), never from the request. */

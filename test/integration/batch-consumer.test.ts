@@ -45,11 +45,11 @@ describe('AnalyticsStore.recordBatch', () => {
     await store.clear();
     const twice = facts('a.example', '2026-01-01T10:15:00Z');
     const first = [twice, { ...twice, eventId: randomUUID() }, facts('a.example', '2026-01-01T10:59:59Z'), facts('b.example', '2026-01-01T11:00:00Z')];
-    const counted = await store.recordBatch(first, position(0, '4'));
-    expect(counted.size).toBe(3);
+    // A user twice in one batch is counted once, and neither record is a user counted before.
+    expect(await store.recordBatch(first, position(0, '4'))).toEqual(new Set());
     // A replay of the same batch and one new user from the next batch.
     const again = await store.recordBatch([...first, facts('b.example', '2026-01-02T00:00:00Z')], position(0, '9'));
-    expect(again.size).toBe(1);
+    expect(again).toEqual(new Set(first.map((f) => f.userId)));
 
     expect(await store.counts()).toEqual({
       total: 4,
@@ -58,6 +58,23 @@ describe('AnalyticsStore.recordBatch', () => {
       byDomain: { 'a.example': 2, 'b.example': 2 },
     });
     expect(await store.positions('g', 't', [0, 1])).toEqual(new Map([[0, '9'], [1, '-2']]));
+  });
+
+  it('keeps each signup\'s time to the millisecond, in the hour and the day it fell in', async () => {
+    await store.clear();
+    const lastOfDay = facts('a.example', '2026-01-01T23:59:59.999Z');
+    const firstOfNext = facts('a.example', '2026-01-02T00:00:00.001Z');
+    await store.recordBatch([lastOfDay, firstOfNext], position(0, '2'));
+    const { rows } = await pool.query<{ user_id: string; occurred_at: Date }>(`SELECT user_id, occurred_at FROM ${config.analytics.dbSchema}.counted_users`);
+    expect(new Map(rows.map((r) => [r.user_id, r.occurred_at.toISOString()]))).toEqual(
+      new Map([
+        [lastOfDay.userId, '2026-01-01T23:59:59.999Z'],
+        [firstOfNext.userId, '2026-01-02T00:00:00.001Z'],
+      ]),
+    );
+    const counts = await store.counts();
+    expect(counts.byDay).toEqual({ '2026-01-01': 1, '2026-01-02': 1 });
+    expect(counts.byHour).toEqual({ '2026-01-01T23:00Z': 1, '2026-01-02T00:00Z': 1 });
   });
 
   it('saves the position of a batch with nothing to count', async () => {

@@ -26,11 +26,11 @@ export function analyticsService(options: AnalyticsServiceOptions): BatchConsume
         occurredAt: event.occurredAt,
         emailDomain: event.email.slice(event.email.lastIndexOf('@') + 1).toLowerCase(),
       }));
-      const counted = await store.recordBatch(signups, { groupId, topic, partition, nextOffset });
+      const countedBefore = await store.recordBatch(signups, { groupId, topic, partition, nextOffset });
       // A line per record for tracing; not even built when info is off (a child logger per record costs).
       if (!logger.isLevelEnabled('info')) return;
       for (const { event, context } of records) {
-        context.logger.info({ userId: event.userId, outcome: counted.has(event.userId) ? 'counted' : 'duplicate' }, 'signup counted');
+        context.logger.info({ userId: event.userId, outcome: countedBefore.has(event.userId) ? 'duplicate' : 'counted' }, 'signup counted');
       }
     },
     storedOffsets: (partitions) => store.positions(groupId, topic, partitions),

@@ -65,8 +65,8 @@ export class AnalyticsStore {
    * the partition's position, in one statement whatever the batch size: PostgreSQL applies
    * a statement whole or not at all, so it needs no BEGIN and COMMIT, each a round trip to
    * the database (at low rates, when batches hold a record or two, those round trips were
-   * most of the service's CPU). Returns the users that were counted now (the others were
-   * counted before).
+   * most of the service's CPU). Returns the users of the batch that were counted before (the
+   * others were counted now): usually none, so no rows come back to be parsed.
    */
   async recordBatch(signups: readonly SignupFacts[], position: Position): Promise<Set<string>> {
     const s = this.s;
@@ -76,7 +76,8 @@ export class AnalyticsStore {
     const { rows } = await asDependencyErrors(() =>
       this.pool.query<{ user_id: string }>(
         `WITH batch AS (
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[]) AS b(user_id, event_id, occurred_at, email_domain)),
+           SELECT user_id, event_id, timestamptz 'epoch' + occurred_ms * interval '1 millisecond' AS occurred_at, email_domain
+             FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[]) AS b(user_id, event_id, occurred_ms, email_domain)),
          new AS (
            INSERT INTO ${s}.counted_users (user_id, event_id, occurred_at, email_domain, counted_at)
            SELECT user_id, event_id, occurred_at, email_domain, clock_timestamp() FROM batch
@@ -98,11 +99,12 @@ export class AnalyticsStore {
            SELECT email_domain, count(*) FROM new GROUP BY 1 ORDER BY 1
            ON CONFLICT (domain) DO UPDATE SET signups = ${s}.signups_by_domain.signups + excluded.signups),
          ${this.savePosition(5)}
-         SELECT user_id FROM new`,
+         SELECT user_id FROM batch EXCEPT SELECT user_id FROM new`,
         [
           signups.map((f) => f.userId),
           signups.map((f) => f.eventId),
-          signups.map((f) => f.occurredAt),
+          // Milliseconds since the epoch: the driver formats an array of Dates at about twice the CPU (0.45-0.54 against 0.23-0.30 µs a row).
+          signups.map((f) => f.occurredAt.getTime()),
           signups.map((f) => f.emailDomain),
           ...positionParameters(position),
         ],

@@ -1,9 +1,10 @@
 // The transformation itself: a signup becomes an onboarding enrolment. Pure.
-import { v5 as uuidv5 } from 'uuid';
+import { parse as parseUuid, v5 as uuidv5 } from 'uuid';
 import type { UserRegisteredForOnboarding } from '../../events/user-registered-for-onboarding.js';
 import type { UserSignedUp } from '../../events/user-signed-up.js';
 
-const ENROLMENT_IDS_NAMESPACE = '6d2f8a0e-1c4b-4f7e-a3d9-2b5c8e1f0a47';
+/** As bytes: given the string, the library parses it again for every id. */
+const ENROLMENT_IDS_NAMESPACE = parseUuid('6d2f8a0e-1c4b-4f7e-a3d9-2b5c8e1f0a47');
 
 export const STANDARD_PLAN = {
   name: 'standard',
