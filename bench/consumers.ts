@@ -29,7 +29,7 @@ const EMAIL_EVENTS = Number(process.env.BENCH_EMAIL_EVENTS ?? 20_000);
 // capacity, and the local stack's setting for its sink (scripts/stack).
 const EMAIL_CONNECTIONS = [32, 256] as const;
 // Pairs of a decode-only and an analytics run, each pair on fresh groups and tables.
-const ANALYTICS_PAIRS = Number(process.env.BENCH_ANALYTICS_PAIRS ?? 3);
+const ANALYTICS_PAIRS = Number(process.env.BENCH_ANALYTICS_PAIRS ?? 5);
 const run = randomUUID().slice(0, 8);
 const base = { ...process.env, LOG_LEVEL: 'warn', ANALYTICS_DB_SCHEMA: `bench_${run}` };
 const config = loadConfig({ ...base, SIGNUP_TOPIC: `bench-consume-${run}`, ONBOARDING_TOPIC: `bench-consume-onb-${run}`, CONSUMER_GROUP_PREFIX: `bench-${run}.` });
