@@ -2,19 +2,24 @@
 // fast as the client and the Avro decoder allow, and (2) through each service's whole
 // handler path (decode + handle + commit), one instance each, on a fresh group. Analytics
 // is measured against decode-only in back-to-back pairs: on this shared machine one
-// decode-only run went from 86,000 to 173,000 events/s between runs of the same code.
+// decode-only run went from 86,000 to 173,000 events/s between runs of the same code. Each
+// pair also runs a ceiling for analytics: decode, then store each batch's user ids and
+// nothing else, the least a counter that counts every user once in PostgreSQL writes.
 // Results: bench/results/consumers.json (the latest run only) and a section appended to docs/BENCHMARKS.md.
 import { randomUUID } from 'node:crypto';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../src/config.js';
 import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
 import { loadSchemaHistory } from '../src/events/schema-history.js';
 import { USER_SIGNED_UP } from '../src/events/user-signed-up.js';
+import { createPool } from '../src/db/pool.js';
 import { createKafka } from '../src/kafka/client.js';
 import { AvroDecoder } from '../src/kafka/consumer/avro-decoder.js';
 import { createLogger } from '../src/logger.js';
 import { createRegistryClient } from '../src/registry/client.js';
 import { registerSchemas } from '../src/registry/register-schemas.js';
+import { ANALYTICS_PARTITIONS_CONCURRENTLY } from '../src/services/analytics/wiring.js';
 import type { ServiceName } from '../src/services/catalog.js';
 import { startService, type RunningService } from '../src/services/start-service.js';
 import { sleep } from '../test/support/sleep.js';
@@ -54,11 +59,13 @@ async function main(): Promise<void> {
   const services: Array<{ service: ServiceName; label: string; events: number } & Awaited<ReturnType<typeof handlerRate>>> = [];
   const only = process.env.BENCH_ONLY?.split(',');
   const selected = (service: ServiceName) => !only || only.includes(service);
-  const pairs: Array<{ decodeOnly: Awaited<ReturnType<typeof decodeOnlyRate>>; analytics: Awaited<ReturnType<typeof handlerRate>>; ratio: number }> = [];
+  const ratio = (a: { eventsPerSecond: number }, b: { eventsPerSecond: number }) => Math.round((a.eventsPerSecond / b.eventsPerSecond) * 100) / 100;
+  const pairs: Array<{ decodeOnly: ConsumeRate; userIds: ConsumeRate; analytics: Awaited<ReturnType<typeof handlerRate>>; ratio: number; userIdsRatio: number }> = [];
   for (let n = 0; n < (selected('analytics') ? ANALYTICS_PAIRS : 0); n++) {
     const decodeOnly = await decodeOnlyRate(config.topics.signups.name, EVENTS, `bench-decode-${run}-${n}`);
     const analytics = await handlerRate('analytics', analyticsConfig(n), EVENTS);
-    pairs.push({ decodeOnly, analytics, ratio: Math.round((analytics.eventsPerSecond / decodeOnly.eventsPerSecond) * 100) / 100 });
+    const userIds = await userIdsRate(config.topics.signups.name, EVENTS, `bench-userids-${run}-${n}`);
+    pairs.push({ decodeOnly, userIds, analytics, ratio: ratio(analytics, decodeOnly), userIdsRatio: ratio(userIds, decodeOnly) });
     console.log(JSON.stringify(pairs.at(-1)));
   }
   // The pair with the median ratio stands for both rows of the table.
@@ -79,7 +86,7 @@ async function main(): Promise<void> {
     services.push({ service, label, events, ...(await handlerRate(service, cfg, events)) });
     console.log(JSON.stringify(services.at(-1)));
   }
-  const results = { date: new Date().toISOString(), node: process.version, prefill: fill, decodeOnly, services, analyticsPairs: pairs.map((p) => ({ decodeOnlyPerSecond: p.decodeOnly.eventsPerSecond, analyticsPerSecond: p.analytics.eventsPerSecond, ratio: p.ratio })) };
+  const results = { date: new Date().toISOString(), node: process.version, prefill: fill, decodeOnly, services, analyticsPairs: pairs.map((p) => ({ decodeOnlyPerSecond: p.decodeOnly.eventsPerSecond, analyticsPerSecond: p.analytics.eventsPerSecond, ratio: p.ratio, userIdsPerSecond: p.userIds.eventsPerSecond, userIdsRatio: p.userIdsRatio })) };
   mkdirSync(`${root}bench/results`, { recursive: true });
   writeFileSync(`${root}bench/results/consumers.json`, `${JSON.stringify(results, null, 2)}\n`);
   const row = (path: string, r: { eventsPerSecond: number; cpuPerEvent: { consumerUs: number; postgresUs: number; javaUs: number } }) =>
@@ -95,10 +102,15 @@ async function main(): Promise<void> {
       '| path | events/s | consumer µs/event | PostgreSQL µs/event | Kafka + registry µs/event |',
       '| --- | --- | --- | --- | --- |',
       row('decode-only (consume + Avro decode against the registry, no commit)', decodeOnly),
+      ...(median ? [row(`ceiling for analytics: decode + insert each batch's user ids, nothing else (${ANALYTICS_PARTITIONS_CONCURRENTLY} partitions in flight, no commit)`, median.userIds)] : []),
       ...services.map((s) => row(`${s.label}: decode + handle + commit`, s)),
       '',
       median
-        ? `analytics / decode-only: ${median.ratio.toFixed(2)}, the median of ${pairs.length} back-to-back pairs of runs (${pairs.map((p) => `${p.analytics.eventsPerSecond} / ${p.decodeOnly.eventsPerSecond} = ${p.ratio.toFixed(2)}`).join('; ')}); the decode-only and analytics rows above are that pair's`
+        ? [
+            `analytics / decode-only: ${median.ratio.toFixed(2)}, the median of ${pairs.length} back-to-back pairs of runs (${pairs.map((p) => `${p.analytics.eventsPerSecond} / ${p.decodeOnly.eventsPerSecond} = ${p.ratio.toFixed(2)}`).join('; ')}); the decode-only, ceiling and analytics rows above are that pair's.`,
+            '',
+            `ceiling / decode-only, run after each pair: ${pairs.map((p) => p.userIdsRatio.toFixed(2)).join(', ')}.`,
+          ].join('\n')
         : 'analytics / decode-only: not run',
       '',
     ].join('\n'),
@@ -106,9 +118,50 @@ async function main(): Promise<void> {
   console.log('results: bench/results/consumers.json, docs/BENCHMARKS.md');
 }
 
-async function decodeOnlyRate(topic: string, count: number, groupId: string) {
-  const decoder = new AvroDecoder(createRegistryClient(config.registry), `${topic}-value`, loadSchemaHistory(USER_SIGNED_UP).latest.schema);
-  const consumer = kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false }, 'js.consumer.max.batch.size': -1 });
+type ConsumeRate = Awaited<ReturnType<typeof consumeRate>>;
+
+/** Consume + decode as fast as the client and the decoder allow: the whole topic in batches as large as fetched, one at a time. */
+function decodeOnlyRate(topic: string, count: number, groupId: string) {
+  const decoder = signupDecoder(topic);
+  return consumeRate(topic, count, groupId, { maxBatchSize: -1, partitionsConsumedConcurrently: 1 }, async (messages) => {
+    for (const message of messages) await decoder.decode(message.value);
+  });
+}
+
+/**
+ * Decode, then insert the batch's user ids into a table of its own (a user seen before adds
+ * nothing), with analytics' batch size and partitions in flight: no aggregates, no positions.
+ */
+async function userIdsRate(topic: string, count: number, groupId: string) {
+  const decoder = signupDecoder(topic);
+  const pool = createPool(config.database.url);
+  const table = `public.bench_user_ids_${groupId.replace(/[^a-z0-9]/g, '_')}`;
+  await pool.query(`CREATE TABLE ${table} (user_id uuid PRIMARY KEY)`);
+  try {
+    return await consumeRate(topic, count, groupId, { maxBatchSize: config.consumers.maxBatchSize, partitionsConsumedConcurrently: ANALYTICS_PARTITIONS_CONCURRENTLY }, async (messages) => {
+      const userIds: string[] = [];
+      for (const message of messages) userIds.push(((await decoder.decode(message.value)) as { userId: string }).userId);
+      await pool.query(`INSERT INTO ${table} (user_id) SELECT unnest($1::uuid[]) ON CONFLICT (user_id) DO NOTHING`, [userIds]);
+    });
+  } finally {
+    await pool.query(`DROP TABLE ${table}`);
+    await pool.end();
+  }
+}
+
+function signupDecoder(topic: string) {
+  return new AvroDecoder(createRegistryClient(config.registry), `${topic}-value`, loadSchemaHistory(USER_SIGNED_UP).latest.schema);
+}
+
+/** Reads `count` records of `topic` on a new group, without committing, through `handle`; timed from the first batch. */
+async function consumeRate(
+  topic: string,
+  count: number,
+  groupId: string,
+  settings: { maxBatchSize: number; partitionsConsumedConcurrently: number },
+  handle: (messages: KafkaJS.KafkaMessage[]) => Promise<void>,
+) {
+  const consumer = kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false }, 'js.consumer.max.batch.size': settings.maxBatchSize });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic] });
   let seen = 0;
@@ -116,12 +169,13 @@ async function decodeOnlyRate(topic: string, count: number, groupId: string) {
   let cpu: CpuMeter | undefined;
   await new Promise<void>((resolve) => {
     void consumer.run({
+      partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
       eachBatch: async ({ batch }) => {
         if (started === 0) {
           started = performance.now(); // from the first record, not the group join
           cpu = cpuMeter();
         }
-        for (const message of batch.messages) await decoder.decode(message.value);
+        await handle(batch.messages);
         seen += batch.messages.length;
         if (seen >= count) resolve();
       },

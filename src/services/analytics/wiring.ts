@@ -11,7 +11,7 @@ import { analyticsService } from './service.js';
 import { AnalyticsStore } from './store.js';
 
 // Partition batches in flight at once in one process, tuned with scripts/bench.
-const ANALYTICS_PARTITIONS_CONCURRENTLY = 3;
+export const ANALYTICS_PARTITIONS_CONCURRENTLY = 3;
 
 export const wireAnalytics: ServiceWiring = async ({ config, logger, admin, groupId, topic, readerSchema, deadLetters, onStop }) => {
   const pool = createPool(config.database.url);
