@@ -7,8 +7,8 @@
 // nothing else, the least a counter that counts every user once in PostgreSQL writes.
 // Results: bench/results/consumers.json (the latest run only) and a section appended to docs/BENCHMARKS.md.
 import { randomUUID } from 'node:crypto';
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { loadConfig } from '../src/config.js';
 import { eventCatalog, topicCatalog } from '../src/events/catalog.js';
 import { loadSchemaHistory } from '../src/events/schema-history.js';
@@ -105,13 +105,13 @@ async function main(): Promise<void> {
       ...(median ? [row(`ceiling for analytics: decode + insert each batch's user ids, nothing else (${ANALYTICS_PARTITIONS_CONCURRENTLY} partitions in flight, no commit)`, median.userIds)] : []),
       ...services.map((s) => row(`${s.label}: decode + handle + commit`, s)),
       '',
-      median
+      ...(median
         ? [
             `analytics / decode-only: ${median.ratio.toFixed(2)}, the median of ${pairs.length} back-to-back pairs of runs (${pairs.map((p) => `${p.analytics.eventsPerSecond} / ${p.decodeOnly.eventsPerSecond} = ${p.ratio.toFixed(2)}`).join('; ')}); the decode-only, ceiling and analytics rows above are that pair's.`,
             '',
             `ceiling / decode-only, run after each pair: ${pairs.map((p) => p.userIdsRatio.toFixed(2)).join(', ')}.`,
-          ].join('\n')
-        : 'analytics / decode-only: not run',
+          ]
+        : ['analytics / decode-only: not run']),
       '',
     ].join('\n'),
   );
