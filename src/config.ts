@@ -133,7 +133,7 @@ export const EnvSchema = Type.Object({
     default: 300,
     minimum: 10,
     maximum: 500,
-    description: 'most milliseconds the broker holds a service consumer\'s fetch to gather records (fetch.wait.max.ms, with fetch.min.bytes 64 KiB): adds up to this to an effect\'s latency at low rates, saves a fetch and a transaction per record',
+    description: 'most milliseconds the broker holds a service consumer\'s fetch to gather records (fetch.wait.max.ms, with fetch.min.bytes 64 KiB): adds up to this to an effect\'s latency at low rates, saves a fetch and a transaction per record; the onboarding tracker, two hops from the signup, waits at most 100',
   }),
 
   ANALYTICS_DB_SCHEMA: Type.String({

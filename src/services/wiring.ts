@@ -31,7 +31,7 @@ export interface WiringContext {
 export interface WiredService {
   readonly service: ConsumerService<unknown>;
   /** Runtime options beyond the shared ones. */
-  readonly runtime?: Partial<Pick<ConsumerRuntimeOptions, 'transactional' | 'partitionsConsumedConcurrently' | 'maxBatchSize'>>;
+  readonly runtime?: Partial<Pick<ConsumerRuntimeOptions, 'transactional' | 'partitionsConsumedConcurrently' | 'maxBatchSize' | 'fetchWaitMs'>>;
   /** Extra routes for the service's HTTP listener (the analytics dashboard). */
   readonly httpRoutes?: (app: FastifyInstance) => Promise<void>;
   /** Further consumers of the service's group on other topics (analytics' onboarding record), run and stopped with it. */
