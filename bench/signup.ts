@@ -83,25 +83,8 @@ interface LoadResult {
 async function main(): Promise<void> {
   await prepareTopics();
   const servers = SYSTEMS.map((system) => ({ ...system, child: startServer(system) }));
-  // taskset execs node in place, so the pid is the server's own.
-  const peak = trackPeakRss(servers.find((s) => s.system === OURS)!.child.pid!);
   try {
-    for (const { port, readyPath } of servers) await waitForHttp(`http://127.0.0.1:${port}${readyPath}`);
-    for (const { port } of servers) await load(`http://127.0.0.1:${port}/signup`, 64, 3); // warm-up: JIT, connections, metadata
-
-    const rows: LoadResult[] = [];
-    for (const connections of CONCURRENCIES) {
-      for (const { system, port, child } of servers) {
-        rows.push({ system, ...(await load(`http://127.0.0.1:${port}/signup`, connections, SECONDS, child.pid)) });
-        console.log(JSON.stringify(rows.at(-1)));
-      }
-    }
-    const portOf = (system: string) => SYSTEMS.find((s) => s.system === system)!.port;
-    const lowRate = await oneAtATime(`http://127.0.0.1:${portOf(OURS)}/signup`, 300);
-    // What a 1 ms linger would cost one awaited send.
-    const lowRateLinger = await oneAtATime(`http://127.0.0.1:${portOf(LINGER)}/signup`, 300);
-    const producerCeiling = await rawProducerCeiling(SECONDS);
-    const results = { machine: machine(), settings: { seconds: SECONDS, concurrencies: CONCURRENCIES, apiLogLevel: 'info (default), warn in its own row', partitions: config.topics.signups.partitions }, rows, lowRate, lowRateLinger, producerCeiling, apiPeakOwnRssMb: Math.round(peak.peakOwn() / 1024 / 1024), apiPeakRssMb: Math.round(peak.stop() / 1024 / 1024) };
+    const results = await measure(servers);
     mkdirSync(`${root}bench/results`, { recursive: true });
     writeFileSync(`${root}bench/results/signup.json`, `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(`${root}docs/BENCHMARKS.md`, markdown(results));
@@ -109,6 +92,37 @@ async function main(): Promise<void> {
   } finally {
     for (const server of servers) server.child.kill('SIGTERM');
   }
+}
+
+/** Every row, ceiling and latency of one run, with the machine and settings they were taken on. */
+async function measure(servers: readonly (System & { readonly child: ChildProcess })[]) {
+  // taskset execs node in place, so the pid is the server's own.
+  const peak = trackPeakRss(servers.find((s) => s.system === OURS)!.child.pid!);
+  for (const { port, readyPath } of servers) await waitForHttp(`http://127.0.0.1:${port}${readyPath}`);
+  for (const { port } of servers) await load(`http://127.0.0.1:${port}/signup`, 64, 3); // warm-up: JIT, connections, metadata
+
+  const rows: LoadResult[] = [];
+  for (const connections of CONCURRENCIES) {
+    for (const { system, port, child } of servers) {
+      rows.push({ system, ...(await load(`http://127.0.0.1:${port}/signup`, connections, SECONDS, child.pid)) });
+      console.log(JSON.stringify(rows.at(-1)));
+    }
+  }
+  const portOf = (system: string) => SYSTEMS.find((s) => s.system === system)!.port;
+  const lowRate = await oneAtATime(`http://127.0.0.1:${portOf(OURS)}/signup`, 300);
+  // What a 1 ms linger would cost one awaited send.
+  const lowRateLinger = await oneAtATime(`http://127.0.0.1:${portOf(LINGER)}/signup`, 300);
+  const producerCeiling = await rawProducerCeiling(SECONDS);
+  return {
+    machine: machine(),
+    settings: { seconds: SECONDS, concurrencies: CONCURRENCIES, apiLogLevel: 'info (default), warn in its own row', partitions: config.topics.signups.partitions },
+    rows,
+    lowRate,
+    lowRateLinger,
+    producerCeiling,
+    apiPeakOwnRssMb: Math.round(peak.peakOwn() / 1024 / 1024),
+    apiPeakRssMb: Math.round(peak.stop() / 1024 / 1024),
+  };
 }
 
 async function prepareTopics(): Promise<void> {
@@ -210,7 +224,7 @@ function machine() {
   return { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, kafka: '4.4.0 (scripts/stack)', date: new Date().toISOString() };
 }
 
-function markdown(results: { machine: ReturnType<typeof machine>; rows: LoadResult[]; lowRate: Awaited<ReturnType<typeof oneAtATime>>; lowRateLinger: Awaited<ReturnType<typeof oneAtATime>>; producerCeiling: Awaited<ReturnType<typeof rawProducerCeiling>>; apiPeakRssMb: number; apiPeakOwnRssMb: number; settings: { seconds: number } }): string {
+function markdown(results: Awaited<ReturnType<typeof measure>>): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   const row = (system: string, c: number) => results.rows.find((r) => r.system === system && r.connections === c)!;
   const ours = (c: number) => row(OURS, c);
