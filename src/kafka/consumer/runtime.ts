@@ -174,7 +174,7 @@ export async function runConsumer<T>(service: ConsumerService<T>, options: Consu
       ? { partitionsConsumedConcurrently, eachBatch: watch.track(eachBatch, ({ batch }) => `${batch.topic}/${batch.partition} from offset ${batch.messages[0]?.offset}`) }
       : { partitionsConsumedConcurrently, eachMessage: watch.track(eachMessage!, ({ topic, partition, message }) => `${topic}/${partition} offset ${message.offset}`) },
   );
-  logger.info({ topic: service.topic, transactional }, `${service.name} consumer running`);
+  logger.info({ topic: service.topic, transactional, fetchWaitMs: options.fetchWaitMs }, `${service.name} consumer running`);
   let watching: NodeJS.Timeout | undefined;
   if (options.progress) {
     const everyMs = Math.min(options.progress.stallAfterMs / 4, 15_000);
