@@ -230,10 +230,11 @@ function markdown(results: Awaited<ReturnType<typeof measure>>): string {
   const ours = (c: number) => row(OURS, c);
   const base = (c: number) => row(TUTORIAL, c);
   const bare = (c: number) => row('bare fastify', c);
+  const ratio = (r: LoadResult, anchor: LoadResult) => (r.requestsPerSecond / Math.max(1, anchor.requestsPerSecond)).toFixed(2);
   // Measured, not composed: the ceiling server pays the same cross-thread wake-ups per request as the API.
   const ceilingBound = (c: number) => {
     const ceiling = row(ONE_PRODUCE, c);
-    return `${ceiling.requestsPerSecond} signups/s at ${ceiling.cpuUsPerRequest} µs: ${(ceiling.requestsPerSecond / Math.max(1, base(c).requestsPerSecond)).toFixed(2)}× the tutorial as written and ${(ceiling.requestsPerSecond / Math.max(1, bare(c).requestsPerSecond)).toFixed(2)} of bare fastify; the signup path reaches ${(ours(c).requestsPerSecond / Math.max(1, ceiling.requestsPerSecond)).toFixed(2)} of it, at ${ours(c).cpuUsPerRequest} µs`;
+    return `${ceiling.requestsPerSecond} signups/s at ${ceiling.cpuUsPerRequest} µs: ${ratio(ceiling, base(c))}× the tutorial as written and ${ratio(ceiling, bare(c))} of bare fastify; the signup path reaches ${ratio(ours(c), ceiling)} of it, at ${ours(c).cpuUsPerRequest} µs`;
   };
   return [
     '# Benchmarks',
@@ -248,7 +249,7 @@ function markdown(results: Awaited<ReturnType<typeof measure>>): string {
     line(['---', '---', '---', '---', '---', '---', '---', '---', '---', '---']),
     ...CONCURRENCIES.flatMap((c) =>
       SYSTEMS.map(({ system }) => row(system, c)).map((r) =>
-        line([c, r.system, r.requestsPerSecond, r.p50, r.p99, r.p999, r.non201, r === base(c) ? '' : (r.requestsPerSecond / Math.max(1, base(c).requestsPerSecond)).toFixed(2), r === bare(c) ? '' : (r.requestsPerSecond / Math.max(1, bare(c).requestsPerSecond)).toFixed(2), r.cpuUsPerRequest]),
+        line([c, r.system, r.requestsPerSecond, r.p50, r.p99, r.p999, r.non201, r === base(c) ? '' : ratio(r, base(c)), r === bare(c) ? '' : ratio(r, bare(c)), r.cpuUsPerRequest]),
       ),
     ),
     '',

@@ -1,12 +1,12 @@
 // Ceiling: the least any HTTP-to-Kafka signup does. Bare Fastify with the same access-log
-// line as bare-fastify-logged.mjs, plus one produce per request, awaited until Kafka
-// acknowledges it, with the API's delivery guarantees (idempotent, acks=all, linger 0,
+// line as bare-fastify-logged.mjs (logged-fastify.mjs), plus one produce per request,
+// awaited until Kafka acknowledges it, with the API's delivery guarantees (idempotent, acks=all, linger 0,
 // murmur2 on a uuid key) and an event-sized value. No validation, no schema, no headers,
 // no metrics. It uses the client's lower-level produce with a delivery callback, the
 // cheapest path the client offers: one promise per request, made here.
 import { randomUUID } from 'node:crypto';
-import Fastify from 'fastify';
 import Kafka from '@confluentinc/kafka-javascript';
+import { loggedFastify } from './logged-fastify.mjs';
 
 const port = Number(process.env.PORT ?? 3108);
 const topic = process.env.TOPIC;
@@ -28,11 +28,7 @@ producer.setPollInBackground(true);
 producer.on('delivery-report', (error, report) => (error ? report.opaque.reject(error) : report.opaque.resolve(report)));
 const send = (key) => new Promise((resolve, reject) => producer.produce(topic, -1, value, key, 0, { resolve, reject }));
 
-const app = Fastify({ logger: { level: 'info' }, disableRequestLogging: true });
-app.addHook('onResponse', (request, reply, done) => {
-  request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
-  done();
-});
+const app = loggedFastify();
 app.post('/signup', async (_request, reply) => {
   const userId = randomUUID();
   await send(userId);
