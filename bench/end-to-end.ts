@@ -7,7 +7,9 @@
 // (onboarding_state.recorded_at) and the welcome email was marked sent (welcome_emails.sent_at).
 // Every time is taken by a server, not by this load generator, whose own event loop lags
 // under load. Also how long after the load every effect existed, the CPU per signup of all
-// the processes together and the peak RSS of each.
+// the processes together and the peak RSS of each. And, since at 1,000 signups/s the two
+// CPUs are nearly full, the latency of the signups sent while the machine was at least 98 %
+// busy apart from the others: on a full machine every process waits for a CPU.
 // Results: bench/results/end-to-end.json (the latest run only) and a section appended to docs/BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -84,10 +86,12 @@ async function main(): Promise<void> {
       const machineBefore = machineTicks();
       const othersBefore = othersTicks();
       const loadStartedAt = performance.now();
+      const busyWindows = sampleBusyEachSecond();
       // Each phase its own users: two phases at one rate would otherwise send the same addresses,
       // and the second would find every effect there already.
       const sent = await steadyLoad(API_PORT, rate, seconds, `e2e${run}p${index}r${rate}`);
       const loadEndedAt = performance.now();
+      const windows = busyWindows.stop();
       const machineAfter = machineTicks();
       const othersAfter = othersTicks();
       const effects = await waitForEffects(pool, config.analytics.dbSchema, sent, CATCH_UP_BOUND_MS);
@@ -107,6 +111,7 @@ async function main(): Promise<void> {
         onboardingEventMs: from(enrolledAt),
         onboardingTrackedMs: from(effects.trackedAt),
         emailSentMs: from(effects.emailedAt),
+        byMachineBusy: byMachineBusy(windows, sent, producedAt, { analytics: effects.countedAt, enrolment: enrolledAt, tracker: effects.trackedAt, email: effects.emailedAt }),
         cpuUsPerSignup: Math.round(Object.values(usage).reduce((sum, u) => sum + u.cpuUs, 0) / sent.length),
         machineBusyPercent: busyPercent(machineBefore, machineAfter),
         othersCpuPercent: sharesOfOneCore(othersBefore, othersAfter, loadEndedAt - loadStartedAt),
@@ -169,6 +174,7 @@ interface Phase {
   readonly onboardingEventMs: Summary;
   readonly onboardingTrackedMs: Summary;
   readonly emailSentMs: Summary;
+  readonly byMachineBusy: ReturnType<typeof byMachineBusy>;
   /** CPU time of the API and the four services together, per signup. */
   readonly cpuUsPerSignup: number;
   /** How busy all the machine's CPUs were while the load ran: everything on it, broker, database, SMTP sink and load generator included. */
@@ -176,6 +182,50 @@ interface Phase {
   readonly processes: Record<string, { peakRssMb: number; peakOwnRssMb: number; cpuPercent: number }>;
   /** Everything else on the machine while the load ran, as a share of one core: where the rest of the two CPUs went. */
   readonly othersCpuPercent: Record<string, number>;
+}
+
+/** Busy shares of the machine below and from this one, in per cent, split the signups of a phase. */
+const FULL_MACHINE_PERCENT = 98;
+
+/** How busy the machine was in each second from now until stop(): windows of wall-clock time (epoch ms), read from /proc/stat. */
+function sampleBusyEachSecond() {
+  const windows: Array<{ from: number; to: number; busyPercent: number }> = [];
+  let last = { at: Date.now(), ticks: machineTicks() };
+  const take = () => {
+    const now = { at: Date.now(), ticks: machineTicks() };
+    // This process's event loop lags under load: a window spans however long it was.
+    windows.push({ from: last.at, to: now.at, busyPercent: busyPercent(last.ticks, now.ticks) });
+    last = now;
+  };
+  const timer = setInterval(take, 1000);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      take();
+      return windows;
+    },
+  };
+}
+
+type Effect = 'analytics' | 'enrolment' | 'tracker' | 'email';
+
+/**
+ * The phase's signups split by how busy the machine was in the second each was produced
+ * (below FULL_MACHINE_PERCENT, or from it up): how many seconds and signups each side
+ * holds, and each effect's latency on each side.
+ */
+function byMachineBusy(windows: ReadonlyArray<{ from: number; to: number; busyPercent: number }>, sent: readonly string[], producedAt: ReadonlyMap<string, number>, effects: Readonly<Record<Effect, ReadonlyMap<string, number>>>) {
+  const full = (at: number) => (windows.find((w) => at <= w.to) ?? windows.at(-1)!).busyPercent >= FULL_MACHINE_PERCENT;
+  const side = (isFull: boolean) => {
+    const users = sent.filter((id) => producedAt.has(id) && full(producedAt.get(id)!) === isFull);
+    const latency = (times: ReadonlyMap<string, number>) => summary(users.filter((id) => times.has(id)).map((id) => times.get(id)! - producedAt.get(id)!));
+    return {
+      seconds: windows.filter((w) => w.busyPercent >= FULL_MACHINE_PERCENT === isFull).length,
+      signups: users.length,
+      latencyMs: Object.fromEntries(Object.entries(effects).map(([effect, times]) => [effect, latency(times)])) as Record<Effect, Summary>,
+    };
+  };
+  return { full: side(true), notFull: side(false), busyPercentEachSecond: windows.map((w) => w.busyPercent) };
 }
 
 interface Idle {
@@ -240,6 +290,17 @@ function markdown(date: string, idle: Idle, phases: Phase[]): string {
     ...phases.map(
       (p) =>
         `| ${p.rate} × ${p.seconds} | ${[p.analyticsRowMs, p.onboardingEventMs, p.onboardingTrackedMs, p.emailSentMs].map(latency).join(' | ')} | ${caughtUp(p)} | ${p.cpuUsPerSignup} | ${p.machineBusyPercent} % |`,
+    ),
+    '',
+    `The same latencies (p50 / p99 / max, ms), the signups split by how busy the machine was (everything on it, from /proc/stat) in the second each was produced: under ${FULL_MACHINE_PERCENT} %, or ${FULL_MACHINE_PERCENT} % and more.`,
+    '',
+    '| signups/s | machine in that second | seconds | signups | analytics row counted | onboarding event produced | recorded by the tracker | welcome email sent |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...phases.flatMap((p) =>
+      ([['notFull', `under ${FULL_MACHINE_PERCENT} % busy`], ['full', `${FULL_MACHINE_PERCENT} % busy or more`]] as const).map(([key, label]) => {
+        const side = p.byMachineBusy[key];
+        return `| ${p.rate} | ${label} | ${side.seconds} | ${side.signups} | ${(['analytics', 'enrolment', 'tracker', 'email'] as const).map((e) => latency(side.latencyMs[e])).join(' | ')} |`;
+      }),
     ),
     '',
     "Each process during the phase: CPU time as a share of one core (the machine has two), and peak RSS since start, in all / its own (RssAnon; the rest is mapped from files, mostly the Node.js binary and libraries, shared by every Node.js process):",
