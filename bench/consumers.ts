@@ -4,10 +4,10 @@
 // is measured against decode-only in back-to-back pairs: on this shared machine one
 // decode-only run went from 86,000 to 173,000 events/s between runs of the same code. Each
 // pair also runs a ceiling for analytics: decode, then store each batch's user ids and
-// nothing else, the least a counter that counts every user once in PostgreSQL writes. A
-// warm-up round of all three, untimed, comes first: V8 optimises each path's code during its
-// first run. Without it, the first pair's decode-only ran at 79,000-88,000 events/s in three
-// runs and the third pair's at 165,000-175,000, which favoured the first pair's ratio.
+// nothing else, the least a counter that counts every user once in PostgreSQL writes. Two
+// warm-up rounds of all three, untimed, come first: decode-only reached its steady CPU per
+// event (6-7 µs) only from its third run on, its first two took 11-15 µs (four runs of
+// three pairs after one warm-up round), and a slow decode-only favoured its pair's ratio.
 // Results: bench/results/consumers.json (the latest run only) and a section appended to docs/BENCHMARKS.md.
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     const userIds = await userIdsRate(config.topics.signups.name, EVENTS, `bench-userids-${run}-${n}`);
     return { decodeOnly, userIds, analytics, ratio: ratio(analytics, decodeOnly), userIdsRatio: ratio(userIds, decodeOnly) };
   };
-  if (selected('analytics')) console.log(JSON.stringify({ warmUp: await analyticsRound('warm') }));
+  for (const n of selected('analytics') ? ['warm0', 'warm1'] : []) console.log(JSON.stringify({ warmUp: await analyticsRound(n) }));
   for (let n = 0; n < (selected('analytics') ? ANALYTICS_PAIRS : 0); n++) {
     pairs.push(await analyticsRound(`pair${n}`));
     console.log(JSON.stringify(pairs.at(-1)));
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       '',
       ...(median
         ? [
-            `analytics / decode-only: ${median.ratio.toFixed(2)}, the median of ${pairs.length} back-to-back pairs of runs after an untimed warm-up round (${pairs.map((p) => `${p.analytics.eventsPerSecond} / ${p.decodeOnly.eventsPerSecond} = ${p.ratio.toFixed(2)}`).join('; ')}); the decode-only, ceiling and analytics rows above are that pair's.`,
+            `analytics / decode-only: ${median.ratio.toFixed(2)}, the median of ${pairs.length} back-to-back pairs of runs after two untimed warm-up rounds (${pairs.map((p) => `${p.analytics.eventsPerSecond} / ${p.decodeOnly.eventsPerSecond} = ${p.ratio.toFixed(2)}`).join('; ')}); the decode-only, ceiling and analytics rows above are that pair's.`,
             '',
             `ceiling / decode-only, run after each pair: ${pairs.map((p) => p.userIdsRatio.toFixed(2)).join(', ')}.`,
           ]

@@ -11,7 +11,7 @@ import { emailMigrations } from '../../src/services/email/ledger.js';
 import { onboardingTrackerMigrations } from '../../src/services/onboarding/tracker-store.js';
 import { stackConfig } from '../support/stack-env.js';
 
-const ANALYTICS = ['0001_signup_counts', '0002_counted_at', '0003_onboarding_started'];
+const ANALYTICS = ['0001_signup_counts', '0002_counted_at', '0003_onboarding_started', '0004_occurred_at_brin'];
 
 // What the services created at start-up before migrations existed (the DDL strings they held).
 const legacyDdl = {
@@ -50,6 +50,18 @@ function testSchema(): string {
 /** A service's migrations, pointed at a schema of the test's own instead of its real one. */
 const inSchema = (migrations: Migrations, schema: string): Migrations => ({ ...migrations, schema });
 
+/** The access method of each index on the table's occurred_at (btree, brin, …). */
+async function occurredAtIndexes(schema: string): Promise<string[]> {
+  const { rows } = await pool.query<{ method: string }>(
+    `SELECT am.amname AS method FROM pg_index i
+       JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+      WHERE i.indrelid = $1::regclass AND a.attname = 'occurred_at'`,
+    [`${schema}.counted_users`],
+  );
+  return rows.map((r) => r.method);
+}
+
 async function columns(schema: string, table: string): Promise<string[]> {
   const { rows } = await pool.query<{ column_name: string }>(
     'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
@@ -72,6 +84,7 @@ describe('service migrations', () => {
     const schema = testSchema();
     expect(await migrate(pool, analyticsMigrations(schema))).toEqual(ANALYTICS);
     expect(await columns(schema, 'counted_users')).toEqual(['user_id', 'event_id', 'occurred_at', 'email_domain', 'counted_at']);
+    expect(await occurredAtIndexes(schema)).toEqual(['brin']);
     expect(await columns(schema, 'onboarding_started')).toEqual(['user_id']);
     expect(await migrate(pool, inSchema(emailMigrations, schema))).toEqual(['0001_welcome_emails']);
     expect(await migrate(pool, inSchema(onboardingTrackerMigrations, schema))).toEqual(['0001_onboarding_state']);
@@ -120,6 +133,20 @@ describe('service migrations', () => {
 
     expect((await store.counts()).total).toBe(1);
     expect((await pool.query(`SELECT counted_at FROM ${schema}.counted_users`)).rows).toEqual(countedAt);
+    // The B-tree the services created on occurred_at is replaced by the BRIN index, which the
+    // dashboard's per-minute counts can read through.
+    expect(await occurredAtIndexes(schema)).toEqual(['brin']);
+    const now = new Date();
+    await store.recordBatch([{ userId: randomUUID(), eventId: randomUUID(), occurredAt: now, emailDomain: 'example.com' }], { groupId: 'recent', topic: 't', partition: 0, nextOffset: '1' });
+    expect(await store.signupsPerMinute(60)).toEqual([{ minute: `${now.toISOString().slice(0, 16)}Z`, signups: 1 }]);
+    const planner = await pool.connect();
+    try {
+      await planner.query('SET enable_seqscan = off');
+      const { rows: plan } = await planner.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT count(*) FROM ${schema}.counted_users WHERE occurred_at > now() - interval '1 hour'`);
+      expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('counted_users_occurred_at_brin');
+    } finally {
+      planner.release(true);
+    }
     expect(await store.positions('g', 't', [0])).toEqual(new Map([[0, '1']]));
     expect((await pool.query(`SELECT status FROM ${schema}.welcome_emails WHERE user_id = $1`, [userId])).rows).toEqual([{ status: 'sent' }]);
     expect((await pool.query(`SELECT state FROM ${schema}.onboarding_state WHERE user_id = $1`, [userId])).rows).toEqual([{ state: 'started' }]);
