@@ -32,4 +32,4 @@ COPY package.json ./
 COPY schemas ./schemas
 USER node
 EXPOSE 3000 9101 9102 9103 9104
-CMD ["node", "--enable-source-maps", "--max-semi-space-size=16", "--max-old-space-size=160", "dist/cli/api.js"]
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=16", "--max-old-space-size=160", "--heap-growing-percent=100", "dist/cli/api.js"]
