@@ -11,11 +11,13 @@
 //
 // --max-old-space-size=160: with no limit V8 let the old generation grow to 85-119 MB
 // between full collections, while with a limit the heap in use peaked at 45-55 MB at
-// 1,000 signups/s: near a limit V8 collects sooner. bench/email-backlog.ts (the email
+// 1,000 signups/s: near a limit V8 collects sooner. bench/backlog.ts (the email
 // service working through 30,000 signups at 256 SMTP connections) peaked at 195-200 MB
-// instead of 290-301, for 298-302 µs of CPU per email instead of 227-228. The live objects
-// are bounded by the batches in flight, not by the backlog; a deployment that raises
-// SMTP_MAX_CONNECTIONS or CONSUMER_MAX_BATCH_SIZE far should raise this with them.
+// instead of 290-301, for 298-302 µs of CPU per email instead of 227-228. A deployment that
+// raises SMTP_MAX_CONNECTIONS or CONSUMER_MAX_BATCH_SIZE far should raise this with them.
+// Analytics and onboarding catching up on 100,000 signups peak above 250 MB with or
+// without it (302-337 MB with it): the Kafka client's own buffers, sized by the consumption
+// rate, not the batches (README, Memory).
 //
 // --heap-growing-percent=100: under a limit that small, V8 let the old generation grow only
 // about 1.3 times the live objects before the next full collection: the email service ran one
@@ -24,6 +26,6 @@
 // pairs of 40 s runs, each pair back to back) the five processes spent 884-922 µs of CPU per
 // signup against 918-1,133 without it, the welcome email's p99 was 378-1,862 ms against
 // 641-11,008, and each consumer service peaked 20-35 MB higher (180-200 MB; the API
-// 159-165). Working through a backlog (bench/email-backlog.ts), the email service peaked
+// 159-165). Working through a backlog (bench/backlog.ts), the email service peaked
 // at 226-227 MB instead of 195-196, for 247-267 µs of CPU per email instead of 286-288.
 export const APP_NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=16', '--max-old-space-size=160', '--heap-growing-percent=100'] as const;
