@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       const usage = Object.fromEntries([...tracked].map(([name, t]) => [name, t.usage()]));
       const producedAt = firstOf(await recordTimestamps(kafka, config.topics.signups.name, new Set(sent)));
       const enrolledAt = firstOf(await recordTimestamps(kafka, config.topics.onboarding.name, new Set(sent)));
-      const from = (times: ReadonlyMap<string, number>) => summary(sent.filter((id) => times.has(id)).map((id) => times.get(id)! - producedAt.get(id)!));
+      const from = (times: ReadonlyMap<string, number>) => latencyMs(sent, producedAt, times);
       const missing = (times: ReadonlyMap<string, unknown>) => sent.length - [...sent].filter((id) => times.has(id)).length;
       phases.push({
         rate,
@@ -163,13 +163,21 @@ function trackProcess(pid: number) {
   };
 }
 
+const EFFECTS = ['analytics', 'enrolment', 'tracker', 'email'] as const;
+type Effect = (typeof EFFECTS)[number];
+
+/** Milliseconds from each user's signup event to its effect, over the users whose effect exists. */
+function latencyMs(users: readonly string[], producedAt: ReadonlyMap<string, number>, effectAt: ReadonlyMap<string, number>): Summary {
+  return summary(users.filter((id) => effectAt.has(id)).map((id) => effectAt.get(id)! - producedAt.get(id)!));
+}
+
 interface Phase {
   readonly rate: number;
   readonly seconds: number;
   readonly signups: number;
   /** From the last 201 until every effect of every signup existed; undefined: not within CATCH_UP_BOUND_MS. */
   readonly caughtUpMs: number | undefined;
-  readonly missingAtBound: Readonly<Record<'analytics' | 'enrolment' | 'tracker' | 'email', number>>;
+  readonly missingAtBound: Readonly<Record<Effect, number>>;
   readonly analyticsRowMs: Summary;
   readonly onboardingEventMs: Summary;
   readonly onboardingTrackedMs: Summary;
@@ -187,14 +195,16 @@ interface Phase {
 /** Busy shares of the machine below and from this one, in per cent, split the signups of a phase. */
 const FULL_MACHINE_PERCENT = 98;
 
+type BusyWindow = { readonly to: number; readonly busyPercent: number };
+
 /** How busy the machine was in each second from now until stop(): windows of wall-clock time (epoch ms), read from /proc/stat. */
 function sampleBusyEachSecond() {
-  const windows: Array<{ from: number; to: number; busyPercent: number }> = [];
+  const windows: BusyWindow[] = [];
   let last = { at: Date.now(), ticks: machineTicks() };
   const take = () => {
     const now = { at: Date.now(), ticks: machineTicks() };
     // This process's event loop lags under load: a window spans however long it was.
-    windows.push({ from: last.at, to: now.at, busyPercent: busyPercent(last.ticks, now.ticks) });
+    windows.push({ to: now.at, busyPercent: busyPercent(last.ticks, now.ticks) });
     last = now;
   };
   const timer = setInterval(take, 1000);
@@ -207,22 +217,19 @@ function sampleBusyEachSecond() {
   };
 }
 
-type Effect = 'analytics' | 'enrolment' | 'tracker' | 'email';
-
 /**
  * The phase's signups split by how busy the machine was in the second each was produced
  * (below FULL_MACHINE_PERCENT, or from it up): how many seconds and signups each side
  * holds, and each effect's latency on each side.
  */
-function byMachineBusy(windows: ReadonlyArray<{ from: number; to: number; busyPercent: number }>, sent: readonly string[], producedAt: ReadonlyMap<string, number>, effects: Readonly<Record<Effect, ReadonlyMap<string, number>>>) {
+function byMachineBusy(windows: readonly BusyWindow[], sent: readonly string[], producedAt: ReadonlyMap<string, number>, effects: Readonly<Record<Effect, ReadonlyMap<string, number>>>) {
   const full = (at: number) => (windows.find((w) => at <= w.to) ?? windows.at(-1)!).busyPercent >= FULL_MACHINE_PERCENT;
   const side = (isFull: boolean) => {
     const users = sent.filter((id) => producedAt.has(id) && full(producedAt.get(id)!) === isFull);
-    const latency = (times: ReadonlyMap<string, number>) => summary(users.filter((id) => times.has(id)).map((id) => times.get(id)! - producedAt.get(id)!));
     return {
       seconds: windows.filter((w) => w.busyPercent >= FULL_MACHINE_PERCENT === isFull).length,
       signups: users.length,
-      latencyMs: Object.fromEntries(Object.entries(effects).map(([effect, times]) => [effect, latency(times)])) as Record<Effect, Summary>,
+      latencyMs: Object.fromEntries(EFFECTS.map((effect) => [effect, latencyMs(users, producedAt, effects[effect])])) as Record<Effect, Summary>,
     };
   };
   return { full: side(true), notFull: side(false), busyPercentEachSecond: windows.map((w) => w.busyPercent) };
@@ -299,7 +306,7 @@ function markdown(date: string, idle: Idle, phases: Phase[]): string {
     ...phases.flatMap((p) =>
       ([['notFull', `under ${FULL_MACHINE_PERCENT} % busy`], ['full', `${FULL_MACHINE_PERCENT} % busy or more`]] as const).map(([key, label]) => {
         const side = p.byMachineBusy[key];
-        return `| ${p.rate} | ${label} | ${side.seconds} | ${side.signups} | ${(['analytics', 'enrolment', 'tracker', 'email'] as const).map((e) => latency(side.latencyMs[e])).join(' | ')} |`;
+        return `| ${p.rate} | ${label} | ${side.seconds} | ${side.signups} | ${EFFECTS.map((e) => latency(side.latencyMs[e])).join(' | ')} |`;
       }),
     ),
     '',

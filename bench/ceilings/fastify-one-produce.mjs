@@ -1,7 +1,7 @@
 // Ceiling: the least any HTTP-to-Kafka signup does. Bare Fastify with the same access-log
 // line as bare-fastify-logged.mjs (logged-fastify.mjs), plus one produce per request,
-// awaited until Kafka acknowledges it, with the API's delivery guarantees (idempotent, acks=all, linger 0,
-// murmur2 on a uuid key) and an event-sized value. No validation, no schema, no headers,
+// awaited until Kafka acknowledges it, with the API's delivery guarantees (idempotent,
+// acks=all, linger 0, murmur2 on a uuid key) and an event-sized value. No validation, no schema, no headers,
 // no metrics. It uses the client's lower-level produce with a delivery callback, the
 // cheapest path the client offers: one promise per request, made here.
 import { randomUUID } from 'node:crypto';

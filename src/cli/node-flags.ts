@@ -27,5 +27,5 @@
 // signup against 918-1,133 without it, the welcome email's p99 was 378-1,862 ms against
 // 641-11,008, and each consumer service peaked 20-35 MB higher (179-200 MB; the API
 // 159-165). Working through a backlog (bench/backlog.ts), the email service peaked
-// at 226-227 MB instead of 195-196, for 247-267 µs of CPU per email instead of 286-288.
+// at 226-231 MB instead of 195-196, for 247-267 µs of CPU per email instead of 286-288.
 export const APP_NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=16', '--max-old-space-size=160', '--heap-growing-percent=100'] as const;
